@@ -1,0 +1,115 @@
+"""Settings, read once from the environment and `.env` (SPEC §8), validated at start."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+from zoneinfo import ZoneInfo
+
+from pydantic import Field, PrivateAttr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+LINE_API_DEFAULT = "https://api.line.me"
+# Development credentials shared with the embedded LINE emulator; refused in production.
+DEV_CHANNEL_SECRET = "dev-channel-secret"
+DEV_ACCESS_TOKEN = "dev-access-token"
+DEV_ADMIN_TOKEN = "dev-admin-token"
+
+
+def _default_database_url() -> str:
+    return f"sqlite+aiosqlite:///{Path('var') / 'rongtuk.sqlite3'}"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    environment: Literal["development", "production"] = Field("development", alias="RONGTUK_ENV")
+    database_url: str = Field(default_factory=_default_database_url)
+    line_channel_secret: str = ""
+    line_channel_access_token: str = ""
+    line_api_base_url: str = LINE_API_DEFAULT
+    admin_api_token: str = ""
+    public_base_url: str = "http://127.0.0.1:8000"
+    timezone: str = "Asia/Bangkok"
+
+    # Embedded LINE emulator (development only): mounted in the service at this path when the
+    # LINE API base URL is left at LINE's own and no channel credentials are given.
+    embedded_emulator_path: str = "/line-emulator"
+
+    # Webhook
+    webhook_max_body_bytes: int = 1_000_000
+
+    # Inbox worker: how long a claimed event is ours, how often it is tried.
+    inbox_batch_size: int = 20
+    inbox_lease_seconds: float = 60.0
+    inbox_max_attempts: int = 6
+    inbox_retry_base_seconds: float = 2.0
+    worker_poll_seconds: float = 1.0
+
+    # Outbox sender
+    outbox_batch_size: int = 50
+    outbox_lease_seconds: float = 30.0
+    outbox_retry_base_seconds: float = 1.0
+    outbox_retry_max_seconds: float = 600.0
+    # LINE keeps a retry key 24 h; past this age a message can no longer be retried safely.
+    outbox_give_up_after_seconds: float = 23 * 3600
+    line_request_timeout_seconds: float = 10.0
+    # LINE accepts a reply token for about a minute; past this we push instead.
+    reply_token_fresh_seconds: float = 50.0
+
+    # Invites
+    invite_valid_days: int = 7
+
+    run_workers: bool = True
+    log_json: bool = True
+    log_level: str = "INFO"
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    _embedded_emulator: bool = PrivateAttr(False)
+
+    @property
+    def uses_embedded_emulator(self) -> bool:
+        return self._embedded_emulator
+
+    @model_validator(mode="after")
+    def _check(self) -> Settings:
+        ZoneInfo(self.timezone)  # unknown zone → clear error at start
+        if self.environment == "production":
+            missing = [
+                name
+                for name, value in (
+                    ("LINE_CHANNEL_SECRET", self.line_channel_secret),
+                    ("LINE_CHANNEL_ACCESS_TOKEN", self.line_channel_access_token),
+                    ("ADMIN_API_TOKEN", self.admin_api_token),
+                )
+                if not value or value.startswith("dev-") or value == "changeme"
+            ]
+            if missing:
+                raise ValueError(
+                    "production mode needs real values for: " + ", ".join(missing)
+                    + " (see .env.example)"
+                )
+        else:
+            self._embedded_emulator = (
+                self.line_api_base_url == LINE_API_DEFAULT
+                and not self.line_channel_secret
+                and not self.line_channel_access_token
+            )
+            # Development: fall back to the credentials the embedded emulator expects.
+            self.line_channel_secret = self.line_channel_secret or DEV_CHANNEL_SECRET
+            self.line_channel_access_token = self.line_channel_access_token or DEV_ACCESS_TOKEN
+            self.admin_api_token = self.admin_api_token or DEV_ADMIN_TOKEN
+        return self
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()
