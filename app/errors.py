@@ -1,0 +1,72 @@
+"""Domain errors, raised by services and mapped once to HTTP (here) and to Thai chat answers
+(handlers). LINE transport errors live apart, in app/line/errors.py.
+
+    DomainError
+    ├── NotFound              404
+    │   ├── AgencyNotFound
+    │   └── InviteNotFound
+    ├── AmbiguousAgency       409  (a name that finds several units; carries the candidates)
+    ├── InviteExpired         410
+    ├── InviteUsed            410
+    ├── NotAllowed            403  (a person acting outside their role or unit)
+    └── InvalidInput          422
+"""
+
+from __future__ import annotations
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+
+
+class DomainError(Exception):
+    status_code = 400
+
+    def __init__(self, message: str, **details) -> None:
+        super().__init__(message)
+        self.message = message
+        self.details = details
+
+
+class NotFound(DomainError):
+    status_code = 404
+
+
+class AgencyNotFound(NotFound):
+    pass
+
+
+class InviteNotFound(NotFound):
+    pass
+
+
+class AmbiguousAgency(DomainError):
+    status_code = 409
+
+    def __init__(self, message: str, candidates: list) -> None:
+        super().__init__(message, candidates=[c.code for c in candidates])
+        self.candidates = candidates
+
+
+class InviteExpired(DomainError):
+    status_code = 410
+
+
+class InviteUsed(DomainError):
+    status_code = 410
+
+
+class NotAllowed(DomainError):
+    status_code = 403
+
+
+class InvalidInput(DomainError):
+    status_code = 422
+
+
+def install(app: FastAPI) -> None:
+    @app.exception_handler(DomainError)
+    async def _domain_error(_request: Request, exc: DomainError) -> JSONResponse:
+        body = {"error": type(exc).__name__, "message": exc.message}
+        if exc.details:
+            body["details"] = exc.details
+        return JSONResponse(body, status_code=exc.status_code)

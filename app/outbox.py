@@ -1,0 +1,145 @@
+"""The message outbox: what the service says to LINE, written in the transaction that decided it.
+
+Handlers call `reply` / `push`; the sender (app/sender.py) claims due rows with a lease and
+records the outcome. Each row carries its own `X-Line-Retry-Key`, generated once, so a push that
+is resent after a timeout or a crash is accepted by LINE at most once (409 = already accepted).
+"""
+
+from __future__ import annotations
+
+import random
+import uuid
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import exists, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
+
+from app.dialect import lock_skip_locked
+from models import OutboxKind, OutboxMessage, OutboxStatus
+
+MAX_MESSAGES_PER_REQUEST = 5  # LINE's limit for reply and push
+
+
+def _chunks(messages: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
+    if not messages:
+        raise ValueError("no messages to send")
+    return [messages[i : i + MAX_MESSAGES_PER_REQUEST] for i in range(0, len(messages), MAX_MESSAGES_PER_REQUEST)]
+
+
+def _row(kind: str, to: str, messages: list[dict[str, Any]], now: datetime, **extra) -> OutboxMessage:
+    return OutboxMessage(
+        kind=kind, recipient=to, messages=messages, retry_key=str(uuid.uuid4()),
+        status=OutboxStatus.pending, attempts=0, available_at=now, created_at=now, **extra,
+    )
+
+
+async def reply(session: AsyncSession, *, reply_token: str | None, token_at: datetime, to: str,
+                messages: list[dict[str, Any]], now: datetime, **links) -> list[OutboxMessage]:
+    """Answer a chat: by its reply token while fresh (free of quota), else by push to `to`.
+    Past five messages the rest go by push (a token answers one request)."""
+    chunks = _chunks(messages)
+    rows = []
+    for i, chunk in enumerate(chunks):
+        if i == 0 and reply_token:
+            rows.append(_row(OutboxKind.reply, to, chunk, now, reply_token=reply_token, reply_token_at=token_at, **links))
+        else:
+            rows.append(_row(OutboxKind.push, to, chunk, now, **links))
+    session.add_all(rows)
+    await session.flush()
+    return rows
+
+
+async def push(session: AsyncSession, *, to: str, messages: list[dict[str, Any]], now: datetime,
+               **links) -> list[OutboxMessage]:
+    rows = [_row(OutboxKind.push, to, chunk, now, **links) for chunk in _chunks(messages)]
+    session.add_all(rows)
+    await session.flush()
+    return rows
+
+
+async def claim_due(session: AsyncSession, *, now: datetime, lease_seconds: float, limit: int) -> list[OutboxMessage]:
+    """Lease due messages, at most the oldest unsent one per recipient: a chat gets them in order."""
+    earlier = aliased(OutboxMessage)
+    blocked = exists().where(
+        earlier.recipient == OutboxMessage.recipient,
+        earlier.status == OutboxStatus.pending,
+        earlier.id < OutboxMessage.id,
+    )
+    stmt = (
+        select(OutboxMessage.id)
+        .where(
+            OutboxMessage.status == OutboxStatus.pending,
+            OutboxMessage.available_at <= now,
+            or_(OutboxMessage.claimed_until.is_(None), OutboxMessage.claimed_until < now),
+            ~blocked,
+        )
+        .order_by(OutboxMessage.id)
+        .limit(limit)
+    )
+    ids = list((await session.scalars(lock_skip_locked(session, stmt, OutboxMessage))).all())
+    if not ids:
+        return []
+    token = str(uuid.uuid4())
+    await session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id.in_(ids))
+        .values(claim_token=token, claimed_until=now + timedelta(seconds=lease_seconds),
+                attempts=OutboxMessage.attempts + 1)
+        .execution_options(synchronize_session=False)
+    )
+    return list((await session.scalars(select(OutboxMessage).where(OutboxMessage.id.in_(ids)).order_by(OutboxMessage.id))).all())
+
+
+async def mark_reply_attempt(session: AsyncSession, message: OutboxMessage, *, now: datetime) -> None:
+    """Committed before a reply goes out: if we die before hearing back, the next try knows the
+    token may already be spent."""
+    await _update(session, message, reply_attempted_at=now)
+
+
+async def mark_sent(session: AsyncSession, message: OutboxMessage, *, now: datetime, via: str,
+                    request_id: str | None, sent_message_ids: list[str] | None, note: str | None = None) -> None:
+    await _update(session, message, status=OutboxStatus.sent, sent_at=now, sent_via=via,
+                  line_request_id=request_id, sent_message_ids=sent_message_ids, last_error=note,
+                  claim_token=None, claimed_until=None)
+
+
+async def switch_to_push(session: AsyncSession, message: OutboxMessage, *, now: datetime, reason: str) -> None:
+    """The reply token can no longer be used: send the same messages by push, now."""
+    await _update(session, message, kind=OutboxKind.push, reply_token=None, available_at=now,
+                  last_error=reason, claim_token=None, claimed_until=None)
+
+
+async def retry_later(session: AsyncSession, message: OutboxMessage, *, now: datetime, error: str,
+                      base_seconds: float, max_seconds: float, retry_after: float | None = None) -> None:
+    if retry_after is not None:
+        delay = retry_after
+    else:
+        delay = min(max_seconds, base_seconds * 2 ** (message.attempts - 1)) * random.uniform(0.8, 1.2)
+    await _update(session, message, available_at=now + timedelta(seconds=delay), last_error=error[:4000],
+                  claim_token=None, claimed_until=None)
+
+
+async def mark_failed(session: AsyncSession, message: OutboxMessage, *, now: datetime, error: str) -> None:
+    await _update(session, message, status=OutboxStatus.failed, last_error=error[:4000],
+                  claim_token=None, claimed_until=None)
+
+
+async def _update(session: AsyncSession, message: OutboxMessage, **values) -> None:
+    """Change a claimed row only while our lease holds (a row whose lease ran out belongs to
+    whoever claimed it next)."""
+    result = await session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id == message.id, OutboxMessage.claim_token == message.claim_token)
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:
+        raise LeaseLost(f"outbox message {message.id}: lease lost")
+    for key, value in values.items():
+        setattr(message, key, value)
+
+
+class LeaseLost(RuntimeError):
+    pass

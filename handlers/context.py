@@ -1,0 +1,60 @@
+"""What a handler gets: the event, its transaction, who sent it, and ways to answer."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app import outbox
+from app.config import Settings
+from models import Person
+
+
+@dataclass
+class Context:
+    session: AsyncSession
+    settings: Settings
+    event: Any  # a linebot.v3.webhooks event model
+    payload: dict[str, Any]  # the event as LINE sent it
+    inbox_id: int
+    now: datetime
+    sender: Person | None = None  # the active registered person who sent the event, if any
+    display_name: str | None = None  # fetched before the transaction, for events that need it
+
+    @property
+    def at(self) -> datetime:
+        """When the user acted: LINE's timestamp, kept even when the event is redelivered."""
+        return datetime.fromtimestamp(self.payload["timestamp"] / 1000, UTC)
+
+    @property
+    def source(self) -> dict[str, Any]:
+        return self.payload.get("source") or {}
+
+    @property
+    def user_id(self) -> str | None:
+        return self.source.get("userId")
+
+    @property
+    def group_id(self) -> str | None:
+        return self.source.get("groupId") or self.source.get("roomId")
+
+    @property
+    def in_group(self) -> bool:
+        return self.source.get("type") in ("group", "room")
+
+    @property
+    def chat_id(self) -> str:
+        return self.group_id or self.user_id or ""
+
+    async def reply(self, *messages: dict[str, Any]) -> None:
+        await outbox.reply(
+            self.session, reply_token=self.payload.get("replyToken"), token_at=self.at, to=self.chat_id,
+            messages=list(messages), now=self.now, inbox_event_id=self.inbox_id,
+        )
+
+    async def push(self, to: str, *messages: dict[str, Any], case_id: int | None = None) -> None:
+        await outbox.push(self.session, to=to, messages=list(messages), now=self.now,
+                          inbox_event_id=self.inbox_id, case_id=case_id)
