@@ -97,3 +97,55 @@ async def _empty_tables(engine) -> None:
         else:
             for table in tables:
                 await conn.execute(table.delete())
+
+
+# -- the service and the LINE emulator, over real HTTP ------------------------------------------
+
+SECRET = "test-channel-secret"
+ACCESS_TOKEN = "test-access-token"
+ADMIN_TOKEN = "test-admin-token"
+
+
+@pytest.fixture(scope="session")
+async def line_emulator():
+    from app.line.emulator import LineEmulator
+    from app.line.testing import serve_asgi
+
+    emulator = LineEmulator(channel_secret=SECRET, access_token=ACCESS_TOKEN)
+    async with serve_asgi(emulator.app) as url:
+        emulator.base_url = url
+        yield emulator
+
+
+@pytest.fixture
+def emulator(line_emulator):
+    line_emulator.reset()
+    line_emulator.users.clear()
+    line_emulator.groups.clear()
+    yield line_emulator
+    line_emulator.reset()
+
+
+@pytest.fixture
+def settings(database_url, line_emulator):
+    from app.config import Settings
+
+    return Settings(
+        _env_file=None, RONGTUK_ENV="development", database_url=database_url,
+        line_channel_secret=SECRET, line_channel_access_token=ACCESS_TOKEN, admin_api_token=ADMIN_TOKEN,
+        line_api_base_url=line_emulator.base_url, worker_poll_seconds=0.05, log_json=False,
+        outbox_retry_base_seconds=0.05, inbox_retry_base_seconds=0.05, line_request_timeout_seconds=2.0,
+    )
+
+
+@pytest.fixture
+async def service(settings, emulator, engine):
+    """The whole service (webhook, workers, API) on a real port, talking to the emulator."""
+    from app.main import create_app
+    from app.line.testing import serve_asgi
+    from tests.support import Service
+
+    app = create_app(settings)
+    async with serve_asgi(app) as url:
+        emulator.webhook_url = url + "/webhook"
+        yield Service(app=app, url=url, emulator=emulator, sessionmaker=create_sessionmaker(engine))

@@ -1,0 +1,15 @@
+FROM python:3.11-slim
+ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1
+WORKDIR /srv/rongtuk
+COPY pyproject.toml README.md alembic.ini ./
+COPY app app
+COPY handlers handlers
+COPY models models
+COPY alembic alembic
+# Editable: migrations are read from ./alembic beside the code.
+RUN pip install --no-cache-dir -e .
+RUN useradd --system --home /srv/rongtuk rongtuk && mkdir -p var && chown rongtuk var
+USER rongtuk
+EXPOSE 8000
+HEALTHCHECK CMD python -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/healthz')"
+CMD ["rongtuk", "serve", "--host", "0.0.0.0", "--port", "8000"]

@@ -1,0 +1,165 @@
+"""The `rongtuk` command (SPEC §8)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import sys
+from datetime import UTC, datetime
+
+from app.config import get_settings
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="rongtuk", description="Rongtuk 1555 — @ร้องทุกข์ 1555 LINE service")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    serve = sub.add_parser("serve", help="run the web service (webhook, API, workers)")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+
+    db = sub.add_parser("db", help="database schema")
+    db.add_subparsers(dest="db_command", required=True).add_parser("upgrade", help="apply migrations")
+
+    ag = sub.add_parser("agencies", help="BMA units")
+    ag.add_subparsers(dest="agencies_command", required=True).add_parser(
+        "load", help="load the shipped list of units (idempotent)")
+
+    inv = sub.add_parser("invite", help="registration invites")
+    create = inv.add_subparsers(dest="invite_command", required=True).add_parser("create", help="create an invite code")
+    create.add_argument("--role", required=True, choices=["centre", "coordinator", "manager", "admin"])
+    create.add_argument("--agency", help="unit code or name (e.g. 1004, บางรัก); none for a BMA-wide manager/admin")
+
+    emu = sub.add_parser("line-emulator", help="a local stand-in for the LINE Messaging API")
+    emu.add_argument("--host", default="127.0.0.1")
+    emu.add_argument("--port", type=int, default=8090)
+    emu.add_argument("--webhook-url", default="http://127.0.0.1:8000/webhook")
+
+    args = parser.parse_args(argv)
+    try:
+        return _COMMANDS[args.command](args)
+    except Exception as exc:  # a clear one-line error for the operator, not a traceback
+        from app.errors import DomainError
+
+        if isinstance(exc, DomainError | ValueError):
+            print(f"rongtuk: {getattr(exc, 'message', exc)}", file=sys.stderr)
+            return 2
+        raise
+
+
+def _serve(args) -> int:
+    import uvicorn
+
+    os.environ.setdefault("PUBLIC_BASE_URL", f"http://{_client_host(args.host)}:{args.port}")
+    get_settings.cache_clear()
+    settings = get_settings()
+    from app.observability import setup_logging
+
+    setup_logging(settings.log_level, json=settings.log_json)
+    if settings.is_sqlite:  # the embedded database looks after itself
+        asyncio.run(_prepare_embedded())
+    from app.main import create_app
+
+    uvicorn.run(create_app(settings), host=args.host, port=args.port, log_config=None, access_log=False)
+    return 0
+
+
+def _client_host(host: str) -> str:
+    return "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
+
+
+async def _prepare_embedded() -> None:
+    await _upgrade()
+    from sqlalchemy import func, select
+
+    from models import Agency
+
+    async with _session() as session:
+        if not await session.scalar(select(func.count()).select_from(Agency)):
+            await _load_agencies_in(session)
+
+
+def _db(args) -> int:
+    asyncio.run(_upgrade())
+    print("database is at the latest migration")
+    return 0
+
+
+async def _upgrade() -> None:
+    from app import migrations
+    from app.db import create_engine
+
+    engine = create_engine(get_settings().database_url)
+    try:
+        await migrations.upgrade(engine)
+    finally:
+        await engine.dispose()
+
+
+def _agencies(args) -> int:
+    async def run():
+        async with _session() as session:
+            return await _load_agencies_in(session)
+
+    result = asyncio.run(run())
+    print(f"units: {result.created} added, {result.updated} updated, {result.unchanged} unchanged")
+    return 0
+
+
+async def _load_agencies_in(session):
+    from app.services import agencies
+
+    result = await agencies.load(session)
+    await session.commit()
+    return result
+
+
+def _invite(args) -> int:
+    async def run():
+        from app.services import people
+
+        async with _session() as session:
+            invite = await people.create_invite(session, role=args.role, agency_query=args.agency, created_by="cli",
+                                                now=datetime.now(UTC), valid_days=get_settings().invite_valid_days)
+            await session.commit()
+            return invite
+
+    invite = asyncio.run(run())
+    where = f"{invite.agency.name_th} ({invite.agency.code})" if invite.agency else "ทุกหน่วยงาน"
+    expires = invite.expires_at.astimezone(get_settings().tz).strftime("%Y-%m-%d %H:%M")
+    print(invite.code)
+    print(f"role: {invite.role} · unit: {where} · valid until {expires} ({get_settings().timezone})", file=sys.stderr)
+    print(f"send in LINE, 1:1 chat with the account:  ลงทะเบียน {invite.code}", file=sys.stderr)
+    return 0
+
+
+def _line_emulator(args) -> int:
+    from app.line import emulator
+
+    settings = get_settings()
+    print(f"LINE emulator on http://{args.host}:{args.port} → webhook {args.webhook_url}", file=sys.stderr)
+    emulator.run(args.host, args.port, channel_secret=settings.line_channel_secret,
+                 access_token=settings.line_channel_access_token, webhook_url=args.webhook_url)
+    return 0
+
+
+class _session:
+    """A one-off engine and session for a CLI command."""
+
+    async def __aenter__(self):
+        from app.db import create_engine, create_sessionmaker
+
+        self.engine = create_engine(get_settings().database_url)
+        self.session = create_sessionmaker(self.engine)()
+        return self.session
+
+    async def __aexit__(self, *exc):
+        await self.session.close()
+        await self.engine.dispose()
+
+
+_COMMANDS = {"serve": _serve, "db": _db, "agencies": _agencies, "invite": _invite, "line-emulator": _line_emulator}
+
+if __name__ == "__main__":
+    sys.exit(main())

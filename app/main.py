@@ -1,0 +1,80 @@
+"""create_app(): the FastAPI service. Its lifespan opens the database and the LINE client and
+starts the inbox worker and the outbox sender."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime
+
+from fastapi import FastAPI
+from linebot.v3.webhook import SignatureValidator
+
+from app import errors
+from app.api import health, registry, webhook
+from app.config import Settings, get_settings
+from app.db import create_engine, create_sessionmaker
+from app.line.client import LineClient
+from app.loops import Loop
+from app.sender import Sender
+from app.worker import InboxWorker
+
+log = logging.getLogger(__name__)
+
+
+def create_app(settings: Settings | None = None, *, clock: Callable[[], datetime] | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    clock = clock or (lambda: datetime.now(UTC))
+    line_base_url = settings.line_api_base_url
+    if settings.uses_embedded_emulator:
+        line_base_url = settings.public_base_url.rstrip("/") + settings.embedded_emulator_path
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        engine = create_engine(settings.database_url)
+        sessionmaker = create_sessionmaker(engine)
+        line = LineClient(base_url=line_base_url, access_token=settings.line_channel_access_token,
+                          timeout_seconds=settings.line_request_timeout_seconds)
+        await line.open()
+        worker = InboxWorker(sessionmaker=sessionmaker, settings=settings, line=line, clock=clock)
+        sender = Sender(sessionmaker=sessionmaker, settings=settings, line=line, clock=clock)
+        sender_loop = Loop("outbox-sender", sender.run_once, poll_seconds=settings.worker_poll_seconds)
+        inbox_loop = Loop("inbox-worker", worker.run_once, poll_seconds=settings.worker_poll_seconds,
+                          after_work=sender_loop.wake.set)
+        app.state.engine = engine
+        app.state.sessionmaker = sessionmaker
+        app.state.line = line
+        app.state.worker, app.state.sender = worker, sender
+        app.state.wake_inbox = inbox_loop.wake.set
+        if settings.run_workers:
+            inbox_loop.start()
+            sender_loop.start()
+        log.info("service started", extra={"line_api": line_base_url, "database": engine.url.render_as_string()})
+        try:
+            yield
+        finally:
+            await inbox_loop.stop()
+            await sender_loop.stop()
+            await line.close()
+            await engine.dispose()
+
+    app = FastAPI(title="Rongtuk 1555", version="0.1.0", lifespan=lifespan,
+                  description="Complaint coordination between the BMA complaints centre and its units over LINE.")
+    app.state.settings = settings
+    app.state.signature_validator = SignatureValidator(settings.line_channel_secret)
+    app.state.wake_inbox = lambda: None
+    errors.install(app)
+    app.include_router(webhook.router)
+    app.include_router(health.router)
+    app.include_router(registry.router)
+
+    if settings.uses_embedded_emulator:
+        from app.line.emulator import LineEmulator
+
+        emulator = LineEmulator(channel_secret=settings.line_channel_secret,
+                                access_token=settings.line_channel_access_token,
+                                webhook_url=settings.public_base_url.rstrip("/") + "/webhook")
+        app.mount(settings.embedded_emulator_path, emulator.app)
+        app.state.emulator = emulator
+    return app

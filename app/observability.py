@@ -1,0 +1,30 @@
+"""Structured logs and Prometheus metrics."""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+from prometheus_client import Counter, Histogram
+from pythonjsonlogger.json import JsonFormatter
+
+WEBHOOK_EVENTS = Counter("rongtuk_webhook_events_total", "Webhook events received", ["result"])
+WEBHOOK_REQUESTS = Counter("rongtuk_webhook_requests_total", "Webhook requests", ["status"])
+INBOX_EVENTS = Counter("rongtuk_inbox_events_total", "Inbox events worked", ["result"])
+OUTBOX_MESSAGES = Counter("rongtuk_outbox_requests_total", "Requests to LINE by outcome", ["kind", "result"])
+EVENT_LAG = Histogram(
+    "rongtuk_event_lag_seconds", "From LINE's event timestamp to the end of its handling",
+    buckets=(0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 300),
+)
+
+
+def setup_logging(level: str = "INFO", *, json: bool = True) -> None:
+    handler = logging.StreamHandler(sys.stderr)
+    if json:
+        handler.setFormatter(JsonFormatter("%(asctime)s %(levelname)s %(name)s %(message)s",
+                                           rename_fields={"asctime": "time", "levelname": "level"}))
+    else:
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level.upper())

@@ -1,0 +1,122 @@
+"""The outbox sender: delivers claimed messages to LINE and records what LINE said.
+
+Reply or push: a reply token is used while fresh and unused (free of quota); otherwise the same
+messages go by push with the row's retry key. A reply whose outcome we never heard (timeout, or the
+process died) is retried by reply while the token would still be valid: if LINE then calls the
+token invalid, our earlier attempt spent it, so the message was delivered. Once the token would
+have expired anyway that proof is gone and the message is pushed: a rare possible duplicate of a
+short confirmation is preferred to losing it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from app import outbox
+from app.config import Settings
+from app.db import session_scope
+from app.line.client import LineClient, SendResult
+from app.line.errors import LineInvalidReplyToken, LinePermanent, LineRateLimited, LineRetryable
+from app.observability import OUTBOX_MESSAGES
+from models import OutboxKind, OutboxMessage
+
+log = logging.getLogger(__name__)
+
+
+class Sender:
+    def __init__(self, *, sessionmaker: async_sessionmaker[AsyncSession], settings: Settings, line: LineClient,
+                 clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
+        self.sessionmaker = sessionmaker
+        self.settings = settings
+        self.line = line
+        self.clock = clock
+
+    async def run_once(self) -> int:
+        async with session_scope(self.sessionmaker) as session:
+            batch = await outbox.claim_due(session, now=self.clock(), lease_seconds=self.settings.outbox_lease_seconds,
+                                           limit=self.settings.outbox_batch_size)
+        # One message per recipient per batch (claim_due), so sending them side by side keeps each
+        # chat in order.
+        results = await asyncio.gather(*(self.send(m) for m in batch), return_exceptions=True)
+        for message, result in zip(batch, results, strict=True):
+            if isinstance(result, BaseException):
+                log.error("outbox send crashed", exc_info=result, extra={"outbox_id": message.id})
+        return len(batch)
+
+    async def send(self, message: OutboxMessage) -> None:
+        if message.kind == OutboxKind.reply:
+            await self._reply(message)
+        else:
+            await self._push(message)
+
+    async def _reply(self, message: OutboxMessage) -> None:
+        now = self.clock()
+        spent_before = message.reply_attempted_at is not None
+        age = (now - message.reply_token_at).total_seconds() if message.reply_token_at else float("inf")
+        if age >= self.settings.reply_token_fresh_seconds:
+            if spent_before:
+                log.warning("reply outcome unknown and token expired: pushing", extra={"outbox_id": message.id})
+            await self._record(outbox.switch_to_push, message, reason="reply token no longer fresh")
+            return
+        await self._record(outbox.mark_reply_attempt, message)
+        try:
+            result = await self.line.reply(message.reply_token, message.messages)
+        except LineInvalidReplyToken as exc:
+            if spent_before:
+                OUTBOX_MESSAGES.labels("reply", "sent_earlier").inc()
+                await self._record(outbox.mark_sent, message, via="reply", request_id=None, sent_message_ids=None,
+                                   note="reply token spent by an earlier attempt whose answer was lost")
+            else:
+                OUTBOX_MESSAGES.labels("reply", "token_refused").inc()
+                await self._record(outbox.switch_to_push, message, reason=str(exc))
+        except LinePermanent as exc:
+            OUTBOX_MESSAGES.labels("reply", "failed").inc()
+            await self._record(outbox.mark_failed, message, error=f"{exc.status}: {exc}")
+        except LineRetryable as exc:
+            OUTBOX_MESSAGES.labels("reply", "retry").inc()
+            # Retry soon: the token is only good for about a minute.
+            await self._record(outbox.retry_later, message, error=str(exc), base_seconds=0.5, max_seconds=2.0,
+                               retry_after=getattr(exc, "retry_after", None))
+        else:
+            await self._sent(message, "reply", result)
+
+    async def _push(self, message: OutboxMessage) -> None:
+        now = self.clock()
+        if (now - message.created_at).total_seconds() > self.settings.outbox_give_up_after_seconds:
+            OUTBOX_MESSAGES.labels("push", "expired").inc()
+            await self._record(outbox.mark_failed, message,
+                               error=f"not accepted by LINE within {self.settings.outbox_give_up_after_seconds:.0f} s "
+                                     f"(the retry key's lifetime); last error: {message.last_error}")
+            return
+        try:
+            result = await self.line.push(message.recipient, message.messages, retry_key=message.retry_key)
+        except LineRateLimited as exc:
+            OUTBOX_MESSAGES.labels("push", "rate_limited").inc()
+            await self._record(outbox.retry_later, message, error=str(exc), retry_after=exc.retry_after,
+                               base_seconds=self.settings.outbox_retry_base_seconds,
+                               max_seconds=self.settings.outbox_retry_max_seconds)
+        except LineRetryable as exc:
+            OUTBOX_MESSAGES.labels("push", "retry").inc()
+            await self._record(outbox.retry_later, message, error=f"{exc.status or ''} {exc}".strip(),
+                               base_seconds=self.settings.outbox_retry_base_seconds,
+                               max_seconds=self.settings.outbox_retry_max_seconds)
+        except LinePermanent as exc:
+            OUTBOX_MESSAGES.labels("push", "failed").inc()
+            await self._record(outbox.mark_failed, message, error=f"{exc.status}: {exc}")
+        else:
+            await self._sent(message, "push", result)
+
+    async def _sent(self, message: OutboxMessage, via: str, result: SendResult) -> None:
+        OUTBOX_MESSAGES.labels(via, "duplicate" if result.duplicate else "sent").inc()
+        await self._record(outbox.mark_sent, message, via=via, request_id=result.request_id,
+                           sent_message_ids=result.sent_message_ids,
+                           note="LINE had already accepted this retry key (409)" if result.duplicate else None)
+
+    async def _record(self, change, message: OutboxMessage, **kwargs) -> None:
+        async with session_scope(self.sessionmaker) as session:
+            await change(session, message, now=self.clock(), **kwargs)

@@ -1,0 +1,80 @@
+"""The inbox worker: claims stored webhook events and runs their handlers, one transaction each."""
+
+from __future__ import annotations
+
+import logging
+import traceback
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+from linebot.v3.webhooks import Event
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+import handlers
+from app import inbox
+from app.config import Settings
+from app.db import session_scope
+from app.line.client import LineClient
+from app.line.errors import LineError
+from app.observability import EVENT_LAG, INBOX_EVENTS
+from models import InboxEvent
+
+log = logging.getLogger(__name__)
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class InboxWorker:
+    def __init__(self, *, sessionmaker: async_sessionmaker[AsyncSession], settings: Settings,
+                 line: LineClient | None, clock: Callable[[], datetime] = utcnow) -> None:
+        self.sessionmaker = sessionmaker
+        self.settings = settings
+        self.line = line
+        self.clock = clock
+
+    async def run_once(self) -> int:
+        """Claim a batch and work it. Returns how many events were claimed."""
+        async with session_scope(self.sessionmaker) as session:
+            batch = await inbox.claim(session, now=self.clock(), lease_seconds=self.settings.inbox_lease_seconds,
+                                      limit=self.settings.inbox_batch_size)
+        for event in batch:
+            await self.process(event)
+        return len(batch)
+
+    async def process(self, row: InboxEvent) -> None:
+        display_name = await self._display_name(row.payload)
+        now = self.clock()
+        try:
+            async with session_scope(self.sessionmaker) as session:
+                ctx = handlers.Context(session=session, settings=self.settings, event=Event.from_dict(row.payload),
+                                       payload=row.payload, inbox_id=row.id, now=now, display_name=display_name)
+                await handlers.dispatch(ctx)
+                if not await inbox.finish(session, row, now=now):
+                    # Our lease ran out and another worker took the event: undo, it is theirs.
+                    await session.rollback()
+                    INBOX_EVENTS.labels("lease_lost").inc()
+                    return
+        except Exception as exc:
+            log.exception("inbox event failed", extra={"inbox_id": row.id, "event_id": row.webhook_event_id})
+            async with session_scope(self.sessionmaker) as session:
+                status = await inbox.fail(
+                    session, row, "".join(traceback.format_exception_only(exc)).strip(), now=self.clock(),
+                    max_attempts=self.settings.inbox_max_attempts,
+                    retry_base_seconds=self.settings.inbox_retry_base_seconds,
+                )
+            INBOX_EVENTS.labels("dead" if status == "dead" else "retry").inc()
+            return
+        INBOX_EVENTS.labels("done").inc()
+        EVENT_LAG.observe(max(0.0, now.timestamp() - row.event_timestamp / 1000))
+
+    async def _display_name(self, payload: dict) -> str | None:
+        if self.line is None or not handlers.needs_display_name(payload):
+            return None
+        source = payload.get("source") or {}
+        try:
+            return await self.line.display_name(source.get("userId", ""), group_id=source.get("groupId"))
+        except LineError as exc:  # a name is nice to have; registration goes on without it
+            log.warning("profile lookup failed", extra={"error": str(exc)})
+            return None

@@ -1,0 +1,68 @@
+"""The outbox: chunking to LINE's five messages, per-recipient order, leases."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from app import outbox
+from app.db import session_scope
+
+T0 = datetime(2026, 11, 24, 3, 0, tzinfo=UTC)
+
+
+def _texts(n: int) -> list[dict]:
+    return [{"type": "text", "text": f"m{i}"} for i in range(n)]
+
+
+async def test_reply_of_seven_messages_is_one_reply_and_one_push(sessionmaker):
+    async with session_scope(sessionmaker) as s:
+        rows = await outbox.reply(s, reply_token="tok", token_at=T0, to="U1", messages=_texts(7), now=T0)
+    assert [(r.kind, len(r.messages)) for r in rows] == [("reply", 5), ("push", 2)]
+    assert rows[0].messages[0]["text"] == "m0" and rows[1].messages[0]["text"] == "m5"
+    assert len({r.retry_key for r in rows}) == 2
+
+
+async def test_reply_without_token_is_a_push(sessionmaker):
+    async with session_scope(sessionmaker) as s:
+        [row] = await outbox.reply(s, reply_token=None, token_at=T0, to="U1", messages=_texts(1), now=T0)
+    assert row.kind == "push"
+
+
+async def test_nothing_to_send_is_an_error(sessionmaker):
+    async with sessionmaker() as s:
+        with pytest.raises(ValueError):
+            await outbox.push(s, to="U1", messages=[], now=T0)
+
+
+async def test_claim_keeps_each_recipient_in_order(sessionmaker):
+    async with session_scope(sessionmaker) as s:
+        for i in range(3):
+            await outbox.push(s, to="U1", messages=_texts(1), now=T0)
+        await outbox.push(s, to="U2", messages=_texts(1), now=T0)
+    async with session_scope(sessionmaker) as s:
+        first = await outbox.claim_due(s, now=T0, lease_seconds=30, limit=10)
+    assert [r.recipient for r in first] == ["U1", "U2"]
+    async with session_scope(sessionmaker) as s:
+        assert await outbox.claim_due(s, now=T0, lease_seconds=30, limit=10) == []
+        await outbox.mark_sent(s, first[0], now=T0, via="push", request_id="r", sent_message_ids=["1"])
+    async with session_scope(sessionmaker) as s:
+        [second] = await outbox.claim_due(s, now=T0, lease_seconds=30, limit=10)
+    assert second.recipient == "U1" and second.id > first[0].id
+
+
+async def test_retry_later_waits_and_a_lost_lease_cannot_write(sessionmaker):
+    async with session_scope(sessionmaker) as s:
+        await outbox.push(s, to="U1", messages=_texts(1), now=T0)
+    async with session_scope(sessionmaker) as s:
+        [row] = await outbox.claim_due(s, now=T0, lease_seconds=30, limit=10)
+    async with session_scope(sessionmaker) as s:
+        await outbox.retry_later(s, row, now=T0, error="503", base_seconds=10, max_seconds=60, retry_after=None)
+    async with session_scope(sessionmaker) as s:
+        assert await outbox.claim_due(s, now=T0 + timedelta(seconds=7), lease_seconds=30, limit=10) == []
+        [again] = await outbox.claim_due(s, now=T0 + timedelta(seconds=13), lease_seconds=30, limit=10)
+    assert again.attempts == 2 and again.retry_key == row.retry_key
+    with pytest.raises(outbox.LeaseLost):
+        async with session_scope(sessionmaker) as s:
+            await outbox.mark_sent(s, row, now=T0, via="push", request_id=None, sent_message_ids=None)
