@@ -1,0 +1,684 @@
+"""A local stand-in for the LINE Messaging API, over real HTTP.
+
+It behaves like LINE wherever the service depends on it: bearer auth, single-use reply tokens
+that expire, `X-Line-Retry-Key` semantics (409 with `x-line-accepted-request-id`; a failed request
+does not consume its key), LINE's validation limits and error bodies, profiles, and injectable
+faults (5xx, 429 with Retry-After, latency). It also plays LINE's other half: `deliver()` signs
+webhook events and POSTs them to the service, registering their reply tokens.
+
+Control endpoints live under `/_emulator/` without auth: the emulator only ever runs on a
+developer's or CI's machine.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime, tzinfo
+from http import HTTPStatus
+from typing import Any
+
+import httpx
+import uvicorn
+from fastapi import Body, FastAPI, Request
+from fastapi.responses import JSONResponse, PlainTextResponse, Response
+
+from app.line import events as line_events
+
+MAX_BODY_BYTES = 2 * 1024 * 1024
+MAX_MESSAGES = 5
+MAX_TEXT_LENGTH = 5_000
+MAX_FLEX_ALT_TEXT = 1_500
+MAX_TEMPLATE_ALT_TEXT = 400
+MAX_QUICK_REPLY_ITEMS = 13
+MAX_POSTBACK_DATA = 300
+MAX_MULTICAST_TO = 500
+RETRY_KEY_TTL_SECONDS = 24 * 3600
+MESSAGE_TYPES = frozenset(
+    {"text", "textV2", "sticker", "image", "video", "audio", "location", "imagemap", "template", "flex"}
+)
+QUOTABLE_TYPES = frozenset({"text", "textV2", "sticker", "image", "video"})
+
+AUTH_FAILED = "Authentication failed. Confirm that the access token in the authorization header is valid."
+_UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
+
+
+@dataclass
+class RecordedRequest:
+    """One API call as received, and what the emulator answered."""
+
+    method: str
+    path: str
+    headers: dict[str, str]
+    json: Any
+    at: float
+    request_id: str
+    status: int | None = None  # None while the answer is pending (latency fault)
+    response: Any = None
+
+
+@dataclass
+class Delivery:
+    """One webhook POST made by `deliver()`."""
+
+    events: list[dict[str, Any]]
+    at: float
+    status: int | None = None
+    error: str | None = None
+
+
+@dataclass
+class _Fault:
+    path: str
+    status: int
+    remaining: int
+    retry_after: int | None
+    delay_seconds: float
+    body: dict[str, Any] | None
+
+
+@dataclass
+class _ReplyToken:
+    issued_at: float
+    chat_id: str | None
+    used: bool = False
+
+
+@dataclass
+class _Profile:
+    displayName: str  # noqa: N815 (LINE's field names, served as they are)
+    userId: str  # noqa: N815
+    pictureUrl: str | None = None  # noqa: N815
+    statusMessage: str | None = None  # noqa: N815
+    language: str | None = None
+
+    def as_json(self, *fields_: str) -> dict[str, str]:
+        return {k: v for k, v in asdict(self).items() if k in fields_ and v is not None}
+
+
+@dataclass
+class _Group:
+    name: str | None = None
+    picture_url: str | None = None
+    members: dict[str, _Profile] = field(default_factory=dict)
+
+
+class LineApiError(Exception):
+    """An answer in LINE's error shape: `{"message", "details": [{"message", "property"}]}`."""
+
+    def __init__(self, status: int, message: str, details: list[dict[str, str]] | None = None,
+                 *, headers: dict[str, str] | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.body: dict[str, Any] = {"message": message}
+        if details:
+            self.body["details"] = details
+        self.headers = headers or {}
+
+
+def _invalid(details: list[dict[str, str]]) -> LineApiError:
+    return LineApiError(400, f"The request body has {len(details)} error(s)", details)
+
+
+def _utf16_length(text: str) -> int:
+    # LINE's servers count characters as UTF-16 code units (an emoji outside the BMP counts 2).
+    return len(text.encode("utf-16-le")) // 2
+
+
+def _walk(node: Any, path: str) -> Iterator[tuple[str, dict[str, Any]]]:
+    """Every object nested in a message, with its JSON path (`messages[0].quickReply.items[2]`)."""
+    if isinstance(node, dict):
+        yield path, node
+        for key, value in node.items():
+            yield from _walk(value, f"{path}.{key}")
+    elif isinstance(node, list):
+        for i, value in enumerate(node):
+            yield from _walk(value, f"{path}[{i}]")
+
+
+def validate_messages(messages: Any) -> list[dict[str, str]]:
+    """LINE's checks on the `messages` array, as `details` entries (empty when valid)."""
+    if messages is None:
+        return [{"message": "must be specified", "property": "messages"}]
+    if not isinstance(messages, list) or not 1 <= len(messages) <= MAX_MESSAGES:
+        return [{"message": f"Size must be between 1 and {MAX_MESSAGES}", "property": "messages"}]
+    details: list[dict[str, str]] = []
+
+    def fail(message: str, prop: str) -> None:
+        details.append({"message": message, "property": prop})
+
+    for i, message in enumerate(messages):
+        prop = f"messages[{i}]"
+        kind = message.get("type") if isinstance(message, dict) else None
+        if kind not in MESSAGE_TYPES:
+            fail("Invalid message type", f"{prop}.type")
+            continue
+        if kind in ("text", "textV2"):
+            text = message.get("text")
+            if not isinstance(text, str) or not text:
+                fail("must be specified", f"{prop}.text")
+            elif _utf16_length(text) > MAX_TEXT_LENGTH:
+                fail(f"Length must be between 0 and {MAX_TEXT_LENGTH}", f"{prop}.text")
+        if kind in ("flex", "template"):
+            limit = MAX_FLEX_ALT_TEXT if kind == "flex" else MAX_TEMPLATE_ALT_TEXT
+            alt_text = message.get("altText")
+            if not isinstance(alt_text, str) or not alt_text:
+                fail("must be specified", f"{prop}.altText")
+            elif _utf16_length(alt_text) > limit:
+                fail(f"Length must be between 0 and {limit}", f"{prop}.altText")
+            if not isinstance(message.get("contents" if kind == "flex" else "template"), dict):
+                fail("must be specified", f"{prop}.{'contents' if kind == 'flex' else 'template'}")
+        if "quickReply" in message:
+            items = (message.get("quickReply") or {}).get("items")
+            if not isinstance(items, list) or not 1 <= len(items) <= MAX_QUICK_REPLY_ITEMS:
+                fail(f"Size must be between 1 and {MAX_QUICK_REPLY_ITEMS}", f"{prop}.quickReply.items")
+        for path, node in _walk(message, prop):
+            if node.get("type") == "postback":
+                data = node.get("data")
+                if not isinstance(data, str):
+                    fail("must be specified", f"{path}.data")
+                elif _utf16_length(data) > MAX_POSTBACK_DATA:
+                    fail(f"Length must be between 0 and {MAX_POSTBACK_DATA}", f"{path}.data")
+    return details
+
+
+def _chat_of(source: dict[str, Any]) -> str | None:
+    return source.get("groupId") or source.get("roomId") or source.get("userId")
+
+
+class _RequestIdMiddleware:
+    """Give every answer an `x-line-request-id`, as LINE does (API handlers set their own)."""
+
+    def __init__(self, app) -> None:
+        self.app = app
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+
+        async def send_with_id(message) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                if not any(name.lower() == b"x-line-request-id" for name, _ in headers):
+                    headers.append((b"x-line-request-id", str(uuid.uuid4()).encode()))
+                message = {**message, "headers": headers}
+            await send(message)
+
+        await self.app(scope, receive, send_with_id)
+
+
+class LineEmulator:
+    """The LINE Messaging API for one channel, in memory. `app` is its ASGI app (mountable)."""
+
+    def __init__(
+        self,
+        *,
+        channel_secret: str,
+        access_token: str,
+        webhook_url: str | None = None,
+        reply_token_ttl_seconds: float = 60.0,
+        clock: Callable[[], float] = time.time,
+        webhook_timeout_seconds: float = 10.0,
+        webhook_transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        self.channel_secret = channel_secret
+        self.access_token = access_token
+        self.webhook_url = webhook_url
+        self.reply_token_ttl_seconds = reply_token_ttl_seconds
+        self.clock = clock
+        self.webhook_timeout_seconds = webhook_timeout_seconds
+        self.webhook_transport = webhook_transport
+        self.bot_user_id = line_events.DEFAULT_DESTINATION
+        self.users: dict[str, _Profile] = {}
+        self.groups: dict[str, _Group] = {}
+        self.requests: list[RecordedRequest] = []
+        self.deliveries: list[Delivery] = []
+        self._accepted: list[dict[str, Any]] = []
+        self._timeline: list[Delivery | dict[str, Any]] = []  # in the order things happened
+        self._faults: list[_Fault] = []
+        self._tokens: dict[str, _ReplyToken] = {}
+        self._retry_keys: dict[str, tuple[str, float]] = {}  # key → (accepted request id, at)
+        self._webhook_client: httpx.AsyncClient | None = None
+        self._webhook_client_loop: asyncio.AbstractEventLoop | None = None
+        self._routes: list[tuple[str, re.Pattern[str], Callable[..., tuple[int, Any, dict[str, str]]]]] = [
+            ("POST", re.compile(r"/v2/bot/message/reply"), self._reply),
+            ("POST", re.compile(r"/v2/bot/message/push"), self._push),
+            ("POST", re.compile(r"/v2/bot/message/multicast"), self._multicast),
+            ("GET", re.compile(r"/v2/bot/profile/(?P<user_id>[^/]+)"), self._profile),
+            ("GET", re.compile(r"/v2/bot/group/(?P<group_id>[^/]+)/member/(?P<user_id>[^/]+)"), self._member),
+            ("GET", re.compile(r"/v2/bot/group/(?P<group_id>[^/]+)/summary"), self._group_summary),
+            ("POST", re.compile(r"/v2/bot/chat/loading/start"), self._loading),
+            ("POST", re.compile(r"/v2/bot/chat/markAsRead"), self._mark_as_read),
+        ]
+        self.app = self._build_app()
+
+    # -- setup and inspection -------------------------------------------------------------------
+
+    def issue_reply_token(self, token: str | None = None, *, chat_id: str | None = None) -> str:
+        """Register a reply token as issued now (for the chat `chat_id`, when known)."""
+        token = token or line_events.new_reply_token()
+        self._tokens[token] = _ReplyToken(issued_at=self.clock(), chat_id=chat_id)
+        return token
+
+    def add_user(self, user_id: str, display_name: str, *, picture_url: str | None = None,
+                 status_message: str | None = None, language: str | None = "th") -> None:
+        """Make `user_id` a friend of the account with this profile."""
+        self.users[user_id] = _Profile(display_name, user_id, picture_url, status_message, language)
+
+    def remove_user(self, user_id: str) -> None:
+        """The user blocked the account: the profile API then answers 404."""
+        self.users.pop(user_id, None)
+
+    def add_group(self, group_id: str, name: str, *, picture_url: str | None = None) -> None:
+        group = self.groups.setdefault(group_id, _Group())
+        group.name, group.picture_url = name, picture_url
+
+    def add_group_member(self, group_id: str, user_id: str, *, display_name: str | None = None,
+                         picture_url: str | None = None) -> None:
+        """Add a member; without `display_name` the user's (friend) profile is used."""
+        if display_name is None:
+            if user_id not in self.users:
+                raise ValueError(f"{user_id} is not a known user: pass display_name")
+            display_name = self.users[user_id].displayName
+            picture_url = picture_url or self.users[user_id].pictureUrl
+        self.groups.setdefault(group_id, _Group()).members[user_id] = _Profile(display_name, user_id, picture_url)
+
+    def add_fault(self, path: str, *, status: int = 500, times: int = 1, retry_after: int | None = None,
+                  delay_seconds: float = 0.0, body: dict[str, Any] | None = None) -> None:
+        """The next `times` API calls whose path ends with `path` get this answer instead.
+
+        `delay_seconds` sleeps first; `status=0` means delay only, then answer normally.
+        """
+        if times < 1:
+            raise ValueError("times must be at least 1")
+        self._faults.append(_Fault(path, status, times, retry_after, delay_seconds, body))
+
+    def clear_faults(self) -> None:
+        self._faults.clear()
+
+    def reset(self) -> None:
+        """Forget traffic: requests, deliveries, accepted messages, faults, reply tokens, retry keys.
+
+        Users and groups stay: they are set-up, not traffic.
+        """
+        for collection in (self.requests, self.deliveries, self._accepted, self._timeline,
+                           self._faults, self._tokens, self._retry_keys):
+            collection.clear()
+
+    def accepted_messages(self, to: str | None = None) -> list[dict[str, Any]]:
+        """Messages LINE accepted, each with `to`, `sentMessageId`, `via`, `requestId` and `at`."""
+        return [m for m in self._accepted if to is None or m["to"] == to]
+
+    def transcript(self, *, tz: tzinfo = UTC) -> str:
+        """Who said what, in order: webhook events delivered and messages accepted."""
+        return "\n".join(self._transcript_lines(tz))
+
+    # -- webhook delivery ----------------------------------------------------------------------
+
+    async def deliver(self, events: list[dict[str, Any]], *, signature: str | None = None) -> httpx.Response:
+        """POST events to `webhook_url` as LINE does, signed unless `signature` is given."""
+        if not self.webhook_url:
+            raise RuntimeError("webhook_url is not set")
+        for event in events:
+            # In standby mode another channel owns the chat: LINE accepts no reply from this one.
+            if "replyToken" in event and event.get("mode", "active") == "active":
+                self.issue_reply_token(event["replyToken"], chat_id=_chat_of(event.get("source", {})))
+        body = line_events.webhook_body(events, destination=self.bot_user_id)
+        headers = {"content-type": line_events.CONTENT_TYPE,
+                   "x-line-signature": signature if signature is not None
+                   else line_events.sign(body, self.channel_secret)}
+        delivery = Delivery(events=list(events), at=self.clock())
+        self.deliveries.append(delivery)
+        self._timeline.append(delivery)
+        try:
+            response = await self._client().post(self.webhook_url, content=body, headers=headers)
+        except httpx.HTTPError as exc:
+            delivery.error = f"{type(exc).__name__}: {exc}"
+            raise
+        delivery.status = response.status_code
+        return response
+
+    async def aclose(self) -> None:
+        """Close the HTTP client `deliver()` keeps open."""
+        if self._webhook_client is not None:
+            client, self._webhook_client, self._webhook_client_loop = self._webhook_client, None, None
+            await client.aclose()
+
+    def _client(self) -> httpx.AsyncClient:
+        # One client per event loop: building one costs tens of milliseconds (TLS context), too
+        # much per delivery for benchmarks; a client cannot outlive the loop it was opened in.
+        loop = asyncio.get_running_loop()
+        if self._webhook_client is None or self._webhook_client_loop is not loop:
+            self._webhook_client = httpx.AsyncClient(timeout=self.webhook_timeout_seconds,
+                                                     transport=self.webhook_transport)
+            self._webhook_client_loop = loop
+        return self._webhook_client
+
+    # -- the HTTP API -------------------------------------------------------------------------
+
+    async def _handle(self, request: Request, path: str) -> Response:
+        raw = await request.body()
+        headers = dict(request.headers)
+        try:
+            payload = json.loads(raw) if raw else None
+        except ValueError:  # recorded as None; POST handlers answer 400
+            payload = None
+        record = RecordedRequest(request.method, path, headers, payload, self.clock(), str(uuid.uuid4()))
+        self.requests.append(record)
+        try:
+            status, body, extra = await self._answer(record, raw)
+        except LineApiError as exc:
+            status, body, extra = exc.status, exc.body, exc.headers
+        record.status, record.response = status, body
+        return JSONResponse(body, status, headers={"x-line-request-id": record.request_id, **extra})
+
+    async def _answer(self, record: RecordedRequest, raw: bytes) -> tuple[int, Any, dict[str, str]]:
+        if record.headers.get("authorization") != f"Bearer {self.access_token}":
+            raise LineApiError(401, AUTH_FAILED)
+        fault = self._take_fault(record.path)
+        if fault is not None:
+            if fault.delay_seconds:
+                await asyncio.sleep(fault.delay_seconds)
+            if fault.status:
+                extra = {"retry-after": str(fault.retry_after)} if fault.retry_after is not None else {}
+                body = fault.body if fault.body is not None else {"message": _fault_message(fault.status)}
+                return fault.status, body, extra
+        if len(raw) > MAX_BODY_BYTES:
+            raise LineApiError(413, "Request entity too large")
+        for method, pattern, handler in self._routes:
+            if match := pattern.fullmatch(record.path):
+                if method != record.method:
+                    raise LineApiError(405, "Method not allowed")
+                if method == "POST" and not isinstance(record.json, dict):
+                    raise LineApiError(400, "The request body could not be parsed as JSON")
+                return handler(record, **match.groupdict())
+        raise LineApiError(404, "Not found")
+
+    def _take_fault(self, path: str) -> _Fault | None:
+        for fault in self._faults:
+            if path.endswith(fault.path):
+                fault.remaining -= 1
+                if fault.remaining == 0:
+                    self._faults.remove(fault)
+                return fault
+        return None
+
+    def _reply(self, record: RecordedRequest) -> tuple[int, Any, dict[str, str]]:
+        body = record.json
+        if "x-line-retry-key" in record.headers:
+            raise LineApiError(400, "The retry key is not supported for this API")
+        details = validate_messages(body.get("messages"))
+        if not body.get("replyToken"):
+            details.append({"message": "must be specified", "property": "replyToken"})
+        if details:
+            raise _invalid(details)
+        token = self._tokens.get(body["replyToken"])
+        if token is None or token.used or self.clock() - token.issued_at > self.reply_token_ttl_seconds:
+            raise LineApiError(400, "Invalid reply token")
+        token.used = True
+        sent = self._accept("reply", [token.chat_id], body["messages"], record.request_id)
+        return 200, {"sentMessages": sent}, {}
+
+    def _push(self, record: RecordedRequest) -> tuple[int, Any, dict[str, str]]:
+        body = record.json
+        key = self._check_retry_key(record.headers)
+        details = validate_messages(body.get("messages"))
+        if not isinstance(body.get("to"), str) or not body["to"]:
+            details.insert(0, {"message": "must be specified", "property": "to"})
+        if details:
+            raise _invalid(details)
+        sent = self._accept("push", [body["to"]], body["messages"], record.request_id)
+        self._consume_retry_key(key, record.request_id)
+        return 200, {"sentMessages": sent}, {}
+
+    def _multicast(self, record: RecordedRequest) -> tuple[int, Any, dict[str, str]]:
+        body = record.json
+        key = self._check_retry_key(record.headers)
+        details = validate_messages(body.get("messages"))
+        to = body.get("to")
+        if (not isinstance(to, list) or not 1 <= len(to) <= MAX_MULTICAST_TO
+                or not all(isinstance(user_id, str) and user_id for user_id in to)):
+            details.insert(0, {"message": f"Size must be between 1 and {MAX_MULTICAST_TO}", "property": "to"})
+        if details:
+            raise _invalid(details)
+        self._accept("multicast", to, body["messages"], record.request_id)
+        self._consume_retry_key(key, record.request_id)
+        return 200, {}, {}
+
+    def _profile(self, record: RecordedRequest, user_id: str) -> tuple[int, Any, dict[str, str]]:
+        if user_id not in self.users:
+            raise LineApiError(404, "Not found")
+        profile = self.users[user_id]
+        return 200, profile.as_json("displayName", "userId", "language", "pictureUrl", "statusMessage"), {}
+
+    def _member(self, record: RecordedRequest, group_id: str, user_id: str) -> tuple[int, Any, dict[str, str]]:
+        group = self.groups.get(group_id)
+        if group is None or user_id not in group.members:
+            raise LineApiError(404, "Not found")
+        return 200, group.members[user_id].as_json("displayName", "userId", "pictureUrl"), {}
+
+    def _group_summary(self, record: RecordedRequest, group_id: str) -> tuple[int, Any, dict[str, str]]:
+        group = self.groups.get(group_id)
+        if group is None or group.name is None:
+            raise LineApiError(404, "Not found")
+        summary = {"groupId": group_id, "groupName": group.name}
+        if group.picture_url:
+            summary["pictureUrl"] = group.picture_url
+        return 200, summary, {}
+
+    def _loading(self, record: RecordedRequest) -> tuple[int, Any, dict[str, str]]:
+        body = record.json
+        details = []
+        if not isinstance(body.get("chatId"), str) or not body["chatId"]:
+            details.append({"message": "must be specified", "property": "chatId"})
+        seconds = body.get("loadingSeconds", 20)
+        if type(seconds) is not int or not 5 <= seconds <= 60 or seconds % 5:
+            details.append({"message": "must be a multiple of 5 between 5 and 60", "property": "loadingSeconds"})
+        if details:
+            raise _invalid(details)
+        return 202, {}, {}
+
+    def _mark_as_read(self, record: RecordedRequest) -> tuple[int, Any, dict[str, str]]:
+        if not isinstance(record.json.get("markAsReadToken"), str) or not record.json["markAsReadToken"]:
+            raise _invalid([{"message": "must be specified", "property": "markAsReadToken"}])
+        return 200, {}, {}
+
+    def _check_retry_key(self, headers: dict[str, str]) -> str | None:
+        key = headers.get("x-line-retry-key")
+        if key is None:
+            return None
+        if not _UUID.fullmatch(key):
+            raise LineApiError(400, "The value of the X-Line-Retry-Key header is invalid")
+        key = key.lower()
+        accepted = self._retry_keys.get(key)
+        if accepted is not None and self.clock() - accepted[1] < RETRY_KEY_TTL_SECONDS:
+            raise LineApiError(409, "The retry key is already accepted",
+                               headers={"x-line-accepted-request-id": accepted[0]})
+        return key
+
+    def _consume_retry_key(self, key: str | None, request_id: str) -> None:
+        # Only an accepted request takes the key: after a 5xx or a validation error it stays free.
+        if key is not None:
+            self._retry_keys[key] = (request_id, self.clock())
+
+    def _accept(self, via: str, recipients: list[str | None], messages: list[dict[str, Any]],
+                request_id: str) -> list[dict[str, str]]:
+        """Record accepted messages; answers LINE's `sentMessages` (for the first recipient)."""
+        at = self.clock()
+        sent: list[dict[str, str]] = []
+        for n, to in enumerate(recipients):
+            for message in messages:
+                entry = {"id": line_events.new_message_id()}
+                if message["type"] in QUOTABLE_TYPES:
+                    entry["quoteToken"] = line_events.new_quote_token()
+                if n == 0:
+                    sent.append(entry)
+                record = {**message, "to": to, "sentMessageId": entry["id"], "via": via,
+                          "requestId": request_id, "at": at}
+                self._accepted.append(record)
+                self._timeline.append(record)
+        return sent
+
+    # -- transcript --------------------------------------------------------------------------
+
+    def _name(self, user_id: str | None) -> str:
+        if user_id is None:
+            return "someone"
+        profile = self.users.get(user_id)
+        return profile.displayName if profile else user_id
+
+    def _chat_label(self, chat_id: str | None) -> str:
+        if chat_id is None:
+            return "(unknown chat)"
+        if chat_id in self.groups:
+            return f"group {self.groups[chat_id].name or chat_id}"
+        return self._name(chat_id)
+
+    def _transcript_lines(self, tz: tzinfo) -> Iterator[str]:
+        for item in self._timeline:
+            if isinstance(item, Delivery):
+                suffix = ""
+                if item.error or (item.status is not None and not 200 <= item.status < 300):
+                    suffix = f"  (webhook: {item.error or item.status})"
+                for event in item.events:
+                    source = event.get("source", {})
+                    chat = _chat_of(source)
+                    if "userId" not in source:  # join/leave/member events: the group itself speaks
+                        who, where = self._chat_label(chat), ""
+                    else:
+                        who = self._name(source["userId"])
+                        where = "" if chat == source["userId"] else f" in {self._chat_label(chat)}"
+                    yield _line(item.at, tz, f"{who} → bot{where}", _describe_event(event, self._name) + suffix)
+            else:
+                yield _line(item["at"], tz, f"bot → {self._chat_label(item['to'])} ({item['via']})",
+                            _describe_message(item))
+
+    # -- ASGI app ----------------------------------------------------------------------------
+
+    def _build_app(self) -> FastAPI:
+        app = FastAPI(title="LINE Messaging API emulator", version="1")
+
+        @app.api_route("/v2/{rest:path}", methods=["GET", "POST", "PUT", "DELETE"], include_in_schema=False)
+        async def api(request: Request, rest: str) -> Response:
+            return await self._handle(request, "/v2/" + rest)
+
+        @app.post("/_emulator/deliver")
+        async def deliver(events: list[dict[str, Any]] = Body(..., embed=True),
+                          signature: str | None = Body(None, embed=True)) -> Response:
+            if not self.webhook_url:
+                return JSONResponse({"message": "webhook_url is not set"}, 409)
+            try:
+                response = await self.deliver(events, signature=signature)
+            except httpx.HTTPError as exc:
+                return JSONResponse({"message": f"webhook unreachable: {exc!r}"}, 502)
+            return JSONResponse({"status": response.status_code, "events": events})
+
+        @app.get("/_emulator/requests")
+        async def list_requests() -> list[dict[str, Any]]:
+            return [asdict(r) for r in self.requests]
+
+        @app.delete("/_emulator/requests")
+        async def reset() -> dict[str, Any]:
+            self.reset()
+            return {}
+
+        @app.get("/_emulator/messages")
+        async def list_messages(to: str | None = None) -> list[dict[str, Any]]:
+            return self.accepted_messages(to)
+
+        @app.post("/_emulator/faults")
+        async def add_fault(path: str = Body(...), status: int = Body(500), times: int = Body(1),
+                            retry_after: int | None = Body(None), delay_seconds: float = Body(0.0),
+                            body: dict[str, Any] | None = Body(None)) -> dict[str, Any]:
+            self.add_fault(path, status=status, times=times, retry_after=retry_after,
+                           delay_seconds=delay_seconds, body=body)
+            return {}
+
+        @app.delete("/_emulator/faults")
+        async def clear_faults() -> dict[str, Any]:
+            self.clear_faults()
+            return {}
+
+        @app.put("/_emulator/users/{user_id}")
+        async def put_user(user_id: str, displayName: str = Body(...),  # noqa: N803
+                           pictureUrl: str | None = Body(None), statusMessage: str | None = Body(None),  # noqa: N803
+                           language: str | None = Body("th")) -> dict[str, Any]:
+            self.add_user(user_id, displayName, picture_url=pictureUrl, status_message=statusMessage,
+                          language=language)
+            return self.users[user_id].as_json("displayName", "userId", "language", "pictureUrl", "statusMessage")
+
+        @app.delete("/_emulator/users/{user_id}")
+        async def delete_user(user_id: str) -> dict[str, Any]:
+            self.remove_user(user_id)
+            return {}
+
+        @app.get("/_emulator/transcript", response_class=PlainTextResponse)
+        async def transcript() -> str:
+            return self.transcript()
+
+        app.add_middleware(_RequestIdMiddleware)
+        return app
+
+
+def _fault_message(status: int) -> str:
+    if status == 429:
+        return "The API rate limit has been exceeded. Try again later."
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return "Error"
+
+
+def _line(at: float, tz: tzinfo, who: str, what: str) -> str:
+    stamp = datetime.fromtimestamp(at, tz).strftime("%H:%M:%S")
+    head = f"[{stamp}] {who}: "
+    return head + what.replace("\n", "\n" + " " * len(head))
+
+
+def _describe_event(event: dict[str, Any], name: Callable[[str], str]) -> str:
+    kind = event.get("type")
+    if kind == "message":
+        message = event.get("message", {})
+        if message.get("quotedMessageId"):
+            return f"(quoting {message['quotedMessageId']}) {_describe_message(message)}"
+        return _describe_message(message)
+    if kind == "postback":
+        return f"[tap] {event.get('postback', {}).get('data', '')}"
+    if kind == "follow":
+        return "[unblocks the account]" if event.get("follow", {}).get("isUnblocked") else "[adds the account]"
+    if kind in ("memberJoined", "memberLeft"):
+        members = event.get("joined" if kind == "memberJoined" else "left", {}).get("members", [])
+        names = ", ".join(name(m.get("userId")) for m in members)
+        return f"[{'joined' if kind == 'memberJoined' else 'left'}: {names}]"
+    labels = {"unfollow": "[blocks the account]", "join": "[bot added]", "leave": "[bot removed]"}
+    return labels.get(kind, f"[{kind}]")
+
+
+def _describe_message(message: dict[str, Any]) -> str:
+    kind = message.get("type")
+    if kind in ("text", "textV2"):
+        text = message.get("text", "")
+    elif kind in ("flex", "template"):
+        text = f"[{kind}] {message.get('altText', '')}"
+    elif kind == "location":
+        place = " ".join(p for p in (message.get("title"), message.get("address")) if p)
+        text = " ".join(p for p in ("[location]", place, f"({message.get('latitude')}, {message.get('longitude')})") if p)
+    elif kind == "sticker":
+        text = f"[sticker {message.get('packageId')}/{message.get('stickerId')}]"
+    else:
+        text = f"[{kind}]"
+    items = (message.get("quickReply") or {}).get("items") or []
+    if items:
+        text += "  [quick reply: " + " · ".join(str(i.get("action", {}).get("label", "?")) for i in items) + "]"
+    return text
+
+
+def run(host: str, port: int, *, channel_secret: str, access_token: str, webhook_url: str | None) -> None:
+    """Serve the emulator with uvicorn until interrupted (`rongtuk line-emulator`)."""
+    emulator = LineEmulator(channel_secret=channel_secret, access_token=access_token, webhook_url=webhook_url)
+    uvicorn.run(emulator.app, host=host, port=port)

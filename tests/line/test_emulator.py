@@ -1,0 +1,544 @@
+"""The LINE emulator over real HTTP, driven by line-bot-sdk's async client where it can be."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import time
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+import httpx
+import pytest
+from fastapi import FastAPI, Request, Response
+from linebot.v3.messaging import (
+    AsyncApiClient,
+    AsyncMessagingApi,
+    Configuration,
+    ErrorResponse,
+    MarkMessagesAsReadByTokenRequest,
+    MulticastRequest,
+    PushMessageRequest,
+    ReplyMessageRequest,
+    ShowLoadingAnimationRequest,
+    TextMessage,
+)
+from linebot.v3.messaging.exceptions import ApiException
+from linebot.v3.webhook import SignatureValidator, WebhookParser
+from linebot.v3.webhooks import MessageEvent
+
+from app.line import events
+from app.line.emulator import AUTH_FAILED, LineEmulator
+from app.line.testing import serve_asgi
+
+SECRET = "emulator-test-secret"
+TOKEN = "emulator-test-access-token"
+USER = "U" + "1" * 32
+OTHER = "U" + "2" * 32
+GROUP = "C" + "3" * 32
+PUSH = "/v2/bot/message/push"
+
+
+@dataclass
+class Served:
+    emulator: LineEmulator
+    base_url: str
+    api: AsyncMessagingApi
+    http: httpx.AsyncClient
+
+    async def post(self, path: str, body: dict, **headers: str) -> httpx.Response:
+        return await self.http.post(path, json=body, headers={"authorization": f"Bearer {TOKEN}", **headers})
+
+
+@contextlib.asynccontextmanager
+async def serve_emulator(**kwargs) -> AsyncIterator[Served]:
+    emulator = LineEmulator(channel_secret=SECRET, access_token=TOKEN, **kwargs)
+    async with (
+        serve_asgi(emulator.app) as base_url,
+        AsyncApiClient(Configuration(access_token=TOKEN, host=base_url)) as client,
+        httpx.AsyncClient(base_url=base_url) as http,
+    ):
+        try:
+            yield Served(emulator, base_url, AsyncMessagingApi(client), http)
+        finally:
+            await emulator.aclose()
+
+
+@pytest.fixture
+async def line() -> AsyncIterator[Served]:
+    async with serve_emulator() as served:
+        yield served
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1_750_000_000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def text(value: str) -> TextMessage:
+    return TextMessage(text=value)
+
+
+def push_request(to: str = USER, *messages: str) -> PushMessageRequest:
+    return PushMessageRequest(to=to, messages=[text(m) for m in messages or ("แจ้งเรื่อง",)])
+
+
+def error_of(exc: pytest.ExceptionInfo[ApiException]) -> ErrorResponse:
+    return ErrorResponse.from_json(exc.value.body)
+
+
+# -- reply ----------------------------------------------------------------------------------------
+
+
+async def test_reply_succeeds_once_then_the_token_is_invalid(line: Served):
+    token = line.emulator.issue_reply_token(chat_id=USER)
+    request = ReplyMessageRequest(reply_token=token, messages=[text("รับเรื่องแล้ว"), text("ขอบคุณ")])
+
+    first = await line.api.reply_message_with_http_info(request)
+
+    assert first.status_code == 200
+    uuid.UUID(first.headers["x-line-request-id"])
+    ids = [m.id for m in first.data.sent_messages]
+    assert len(ids) == 2 and all(i.isdigit() and len(i) == 18 for i in ids)
+    assert all(m.quote_token for m in first.data.sent_messages)
+    accepted = line.emulator.accepted_messages(to=USER)
+    assert [(m["text"], m["sentMessageId"], m["via"]) for m in accepted] == [
+        ("รับเรื่องแล้ว", ids[0], "reply"), ("ขอบคุณ", ids[1], "reply")]
+
+    with pytest.raises(ApiException) as reused:
+        await line.api.reply_message(request)
+    assert reused.value.status == 400
+    assert error_of(reused).message == "Invalid reply token"
+    assert len(line.emulator.accepted_messages()) == 2
+
+
+async def test_reply_token_expires_after_the_ttl():
+    clock = Clock()
+    async with serve_emulator(clock=clock, reply_token_ttl_seconds=60) as line:
+        fresh, stale = line.emulator.issue_reply_token(), line.emulator.issue_reply_token()
+        clock.now += 59
+        await line.api.reply_message(ReplyMessageRequest(reply_token=fresh, messages=[text("ทัน")]))
+        clock.now += 2
+        with pytest.raises(ApiException) as expired:
+            await line.api.reply_message(ReplyMessageRequest(reply_token=stale, messages=[text("ช้าไป")]))
+        assert expired.value.status == 400
+        assert error_of(expired).message == "Invalid reply token"
+        assert [m["text"] for m in line.emulator.accepted_messages()] == ["ทัน"]
+
+
+async def test_unknown_reply_token_is_invalid(line: Served):
+    response = await line.post("/v2/bot/message/reply", {"replyToken": "f" * 32, "messages": [{"type": "text", "text": "x"}]})
+    assert response.status_code == 400
+    assert response.json() == {"message": "Invalid reply token"}
+
+
+async def test_retry_key_on_reply_is_rejected_and_leaves_the_token_usable(line: Served):
+    token = line.emulator.issue_reply_token()
+    body = {"replyToken": token, "messages": [{"type": "text", "text": "สวัสดี"}]}
+
+    rejected = await line.post("/v2/bot/message/reply", body, **{"X-Line-Retry-Key": str(uuid.uuid4())})
+
+    assert rejected.status_code == 400
+    assert line.emulator.accepted_messages() == []
+    assert (await line.post("/v2/bot/message/reply", body)).status_code == 200
+
+
+# -- push, retry keys and faults ------------------------------------------------------------------
+
+
+async def test_push_then_same_retry_key_is_409_with_the_accepted_request_id(line: Served):
+    key = str(uuid.uuid4())
+    first = await line.api.push_message_with_http_info(push_request(USER, "เรื่อง #68-00042"), x_line_retry_key=key)
+    assert first.status_code == 200
+    assert first.data.sent_messages[0].id.isdigit()
+
+    with pytest.raises(ApiException) as duplicate:
+        await line.api.push_message(push_request(USER, "เรื่อง #68-00042"), x_line_retry_key=key)
+
+    assert duplicate.value.status == 409
+    assert error_of(duplicate).message == "The retry key is already accepted"
+    assert duplicate.value.headers["x-line-accepted-request-id"] == first.headers["x-line-request-id"]
+    assert duplicate.value.headers["x-line-request-id"] != first.headers["x-line-request-id"]
+    assert [m["text"] for m in line.emulator.accepted_messages(to=USER)] == ["เรื่อง #68-00042"]
+    assert [r.headers["x-line-retry-key"] for r in line.emulator.requests] == [key, key]
+    assert [r.status for r in line.emulator.requests] == [200, 409]
+
+
+async def test_a_failed_push_does_not_consume_its_retry_key(line: Served):
+    line.emulator.add_fault(PUSH, status=500)
+    key = str(uuid.uuid4())
+
+    with pytest.raises(ApiException) as failed:
+        await line.api.push_message(push_request(), x_line_retry_key=key)
+    assert failed.value.status == 500
+    assert line.emulator.accepted_messages() == []
+
+    retried = await line.api.push_message_with_http_info(push_request(), x_line_retry_key=key)
+    assert retried.status_code == 200
+    assert len(line.emulator.accepted_messages()) == 1
+    assert [(r.path, r.status) for r in line.emulator.requests] == [(PUSH, 500), (PUSH, 200)]
+
+
+async def test_a_rejected_push_does_not_consume_its_retry_key(line: Served):
+    key = str(uuid.uuid4())
+    with pytest.raises(ApiException) as too_long:
+        await line.api.push_message(push_request(USER, "ก" * 5001), x_line_retry_key=key)
+    assert too_long.value.status == 400
+    assert (await line.api.push_message_with_http_info(push_request(), x_line_retry_key=key)).status_code == 200
+
+
+async def test_retry_key_must_be_a_uuid(line: Served):
+    response = await line.post(PUSH, {"to": USER, "messages": [{"type": "text", "text": "x"}]},
+                               **{"X-Line-Retry-Key": "not-a-uuid"})
+    assert response.status_code == 400
+    assert line.emulator.accepted_messages() == []
+
+
+async def test_rate_limit_fault_carries_retry_after_and_is_used_up(line: Served):
+    line.emulator.add_fault(PUSH, status=429, retry_after=7)
+
+    with pytest.raises(ApiException) as limited:
+        await line.api.push_message(push_request())
+
+    assert limited.value.status == 429
+    assert limited.value.headers["Retry-After"] == "7"
+    assert error_of(limited).message
+    assert (await line.api.push_message_with_http_info(push_request())).status_code == 200
+
+
+async def test_fault_applies_times_times_to_matching_paths_only(line: Served):
+    line.emulator.add_fault("/message/push", status=503, times=2, body={"message": "maintenance"})
+    token = line.emulator.issue_reply_token()
+    await line.api.reply_message(ReplyMessageRequest(reply_token=token, messages=[text("ok")]))
+    statuses = []
+    for _ in range(3):
+        try:
+            statuses.append((await line.api.push_message_with_http_info(push_request())).status_code)
+        except ApiException as exc:
+            statuses.append(exc.status)
+            assert json.loads(exc.body) == {"message": "maintenance"}
+    assert statuses == [503, 503, 200]
+
+
+async def test_latency_fault_delays_then_answers_normally(line: Served):
+    line.emulator.add_fault(PUSH, status=0, delay_seconds=0.3)
+    started = time.monotonic()
+    response = await line.api.push_message_with_http_info(push_request())
+    assert time.monotonic() - started >= 0.3
+    assert response.status_code == 200
+    assert len(line.emulator.accepted_messages()) == 1
+
+
+async def test_a_timed_out_push_may_have_been_accepted_and_its_retry_is_409(line: Served):
+    # What a client sees when LINE is slow: it gives up, LINE still accepts; the retry says so.
+    line.emulator.add_fault(PUSH, status=0, delay_seconds=0.5)
+    key = str(uuid.uuid4())
+    with pytest.raises(asyncio.TimeoutError):
+        await line.api.push_message(push_request(), x_line_retry_key=key, _request_timeout=0.1)
+    await asyncio.sleep(0.6)
+
+    with pytest.raises(ApiException) as duplicate:
+        await line.api.push_message(push_request(), x_line_retry_key=key)
+
+    assert duplicate.value.status == 409
+    assert duplicate.value.headers["x-line-accepted-request-id"] == line.emulator.requests[0].request_id
+    assert len(line.emulator.accepted_messages()) == 1
+
+
+# -- validation -----------------------------------------------------------------------------------
+
+
+async def test_six_messages_are_rejected(line: Served):
+    response = await line.post(PUSH, {"to": USER, "messages": [{"type": "text", "text": str(i)} for i in range(6)]})
+    assert response.status_code == 400
+    assert response.json() == {
+        "message": "The request body has 1 error(s)",
+        "details": [{"message": "Size must be between 1 and 5", "property": "messages"}],
+    }
+    assert line.emulator.accepted_messages() == []
+
+
+async def test_text_over_5000_characters_is_rejected(line: Served):
+    with pytest.raises(ApiException) as too_long:
+        await line.api.push_message(push_request(USER, "ก" * 5001))
+    assert too_long.value.status == 400
+    assert [(d.var_property, d.message) for d in error_of(too_long).details] == [
+        ("messages[0].text", "Length must be between 0 and 5000")]
+    await line.api.push_message(push_request(USER, "ก" * 5000))
+    assert len(line.emulator.accepted_messages()[0]["text"]) == 5000
+
+
+async def test_quick_reply_with_14_items_is_rejected(line: Served):
+    items = [{"type": "action", "action": {"type": "message", "label": f"ข้อ {i}", "text": str(i)}} for i in range(14)]
+    message = {"type": "text", "text": "เลือกเหตุผล", "quickReply": {"items": items}}
+    response = await line.post(PUSH, {"to": USER, "messages": [message]})
+    assert response.status_code == 400
+    assert response.json()["details"] == [{"message": "Size must be between 1 and 13", "property": "messages[0].quickReply.items"}]
+    message["quickReply"]["items"] = items[:13]
+    assert (await line.post(PUSH, {"to": USER, "messages": [message]})).status_code == 200
+
+
+async def test_postback_data_and_flex_alt_text_limits(line: Served):
+    button = {"type": "button", "action": {"type": "postback", "label": "รับเรื่อง", "data": "x" * 301}}
+    flex = {"type": "flex", "altText": "ก" * 1501,
+            "contents": {"type": "bubble", "body": {"type": "box", "layout": "vertical", "contents": [button]}}}
+    response = await line.post(PUSH, {"to": USER, "messages": [flex]})
+    assert response.status_code == 400
+    assert response.json()["details"] == [
+        {"message": "Length must be between 0 and 1500", "property": "messages[0].altText"},
+        {"message": "Length must be between 0 and 300",
+         "property": "messages[0].contents.body.contents[0].action.data"},
+    ]
+
+
+async def test_unknown_message_type_and_missing_to_are_rejected(line: Served):
+    unknown = await line.post(PUSH, {"to": USER, "messages": [{"type": "hologram"}]})
+    assert unknown.status_code == 400
+    assert unknown.json()["details"] == [{"message": "Invalid message type", "property": "messages[0].type"}]
+    no_to = await line.post(PUSH, {"messages": [{"type": "text", "text": "x"}]})
+    assert no_to.status_code == 400
+    assert no_to.json()["details"] == [{"message": "must be specified", "property": "to"}]
+    assert line.emulator.accepted_messages() == []
+
+
+async def test_body_over_2_mb_is_rejected(line: Served):
+    body = {"to": USER, "messages": [{"type": "text", "text": "x"}], "padding": "x" * (2 * 1024 * 1024)}
+    response = await line.post(PUSH, body)
+    assert response.status_code == 413
+    assert line.emulator.accepted_messages() == []
+
+
+async def test_malformed_json_is_rejected(line: Served):
+    response = await line.http.post(PUSH, content=b"{not json", headers={"authorization": f"Bearer {TOKEN}"})
+    assert response.status_code == 400
+    assert "JSON" in response.json()["message"]
+
+
+# -- auth -----------------------------------------------------------------------------------------
+
+
+async def test_wrong_or_missing_access_token_is_401(line: Served):
+    async with AsyncApiClient(Configuration(access_token="wrong", host=line.base_url)) as client:
+        with pytest.raises(ApiException) as denied:
+            await AsyncMessagingApi(client).push_message(push_request())
+    assert denied.value.status == 401
+    assert error_of(denied).message == AUTH_FAILED
+
+    bare = await line.http.get(f"/v2/bot/profile/{USER}")
+    assert bare.status_code == 401
+    assert bare.json() == {"message": AUTH_FAILED}
+    assert line.emulator.accepted_messages() == []
+
+
+# -- profiles, groups, multicast, loading, read ---------------------------------------------------
+
+
+async def test_profile_found_then_404_when_not_a_friend(line: Served):
+    line.emulator.add_user(USER, "สมชาย ใจดี", picture_url="https://example.com/p.jpg")
+
+    profile = await line.api.get_profile(USER)
+    assert (profile.display_name, profile.user_id, profile.language) == ("สมชาย ใจดี", USER, "th")
+    assert profile.picture_url == "https://example.com/p.jpg" and profile.status_message is None
+
+    line.emulator.remove_user(USER)
+    with pytest.raises(ApiException) as missing:
+        await line.api.get_profile(USER)
+    assert missing.value.status == 404
+    assert error_of(missing).message == "Not found"
+
+
+async def test_group_member_profile_and_summary(line: Served):
+    line.emulator.add_user(USER, "สมชาย")
+    line.emulator.add_group(GROUP, "เขตบางรัก")
+    line.emulator.add_group_member(GROUP, USER)
+    line.emulator.add_group_member(GROUP, OTHER, display_name="สมหญิง")
+
+    assert (await line.api.get_group_member_profile(GROUP, USER)).display_name == "สมชาย"
+    assert (await line.api.get_group_member_profile(GROUP, OTHER)).display_name == "สมหญิง"
+    summary = await line.api.get_group_summary(GROUP)
+    assert (summary.group_id, summary.group_name) == (GROUP, "เขตบางรัก")
+    for call in (line.api.get_group_member_profile(GROUP, "U" + "9" * 32), line.api.get_group_summary("C" + "9" * 32)):
+        with pytest.raises(ApiException) as missing:
+            await call
+        assert missing.value.status == 404
+
+
+async def test_multicast_accepts_one_copy_per_recipient(line: Served):
+    response = await line.api.multicast_with_http_info(
+        MulticastRequest(to=[USER, OTHER], messages=[text("สรุปประจำวัน")]), x_line_retry_key=str(uuid.uuid4()))
+    assert response.status_code == 200
+    assert [(m["to"], m["text"], m["via"]) for m in line.emulator.accepted_messages()] == [
+        (USER, "สรุปประจำวัน", "multicast"), (OTHER, "สรุปประจำวัน", "multicast")]
+    too_many = await line.post("/v2/bot/message/multicast",
+                               {"to": [f"U{i:032x}" for i in range(501)], "messages": [{"type": "text", "text": "x"}]})
+    assert too_many.status_code == 400
+    assert too_many.json()["details"] == [{"message": "Size must be between 1 and 500", "property": "to"}]
+
+
+async def test_loading_animation_and_mark_as_read(line: Served):
+    started = await line.api.show_loading_animation_with_http_info(ShowLoadingAnimationRequest(chat_id=USER, loading_seconds=10))
+    assert started.status_code == 202
+    odd = await line.post("/v2/bot/chat/loading/start", {"chatId": USER, "loadingSeconds": 7})
+    assert odd.status_code == 400
+    assert odd.json()["details"][0]["property"] == "loadingSeconds"
+
+    read = await line.api.mark_messages_as_read_by_token_with_http_info(
+        MarkMessagesAsReadByTokenRequest(mark_as_read_token="token"))
+    assert read.status_code == 200
+    assert [(r.path, r.status) for r in line.emulator.requests] == [
+        ("/v2/bot/chat/loading/start", 202), ("/v2/bot/chat/loading/start", 400), ("/v2/bot/chat/markAsRead", 200)]
+
+
+# -- webhook delivery -----------------------------------------------------------------------------
+
+
+@contextlib.asynccontextmanager
+async def receiver() -> AsyncIterator[tuple[str, list]]:
+    """A tiny webhook that checks the signature as the service must (on the raw body)."""
+    received: list = []
+    app = FastAPI()
+
+    @app.post("/webhook")
+    async def webhook(request: Request) -> Response:
+        body = (await request.body()).decode("utf-8")
+        signature = request.headers.get("x-line-signature", "")
+        if not SignatureValidator(SECRET).validate(body, signature):
+            return Response(status_code=400)
+        received.append(WebhookParser(SECRET).parse(body, signature, as_payload=True))
+        return Response("OK")
+
+    async with serve_asgi(app) as url:
+        yield f"{url}/webhook", received
+
+
+async def test_deliver_posts_a_signed_body_and_its_reply_token_works_once(line: Served):
+    async with receiver() as (url, received):
+        line.emulator.webhook_url = url
+        event = events.text_message(USER, "ไฟทางดับ ซอยสีลม 5")
+
+        response = await line.emulator.deliver([event])
+
+        assert response.status_code == 200
+        [payload] = received
+        assert payload.destination == line.emulator.bot_user_id
+        [parsed] = payload.events
+        assert isinstance(parsed, MessageEvent) and parsed.message.text == "ไฟทางดับ ซอยสีลม 5"
+        assert [(d.status, d.events) for d in line.emulator.deliveries] == [(200, [event])]
+
+        request = ReplyMessageRequest(reply_token=event["replyToken"], messages=[text("รับเรื่องแล้ว")])
+        await line.api.reply_message(request)
+        with pytest.raises(ApiException) as reused:
+            await line.api.reply_message(request)
+        assert reused.value.status == 400
+        assert line.emulator.accepted_messages()[0]["to"] == USER
+
+
+async def test_deliver_with_a_wrong_signature_and_standby_events(line: Served):
+    async with receiver() as (url, received):
+        line.emulator.webhook_url = url
+        forged = await line.emulator.deliver([events.follow(USER)], signature="bm90IGEgc2lnbmF0dXJl")
+        assert forged.status_code == 400 and received == []
+        assert line.emulator.deliveries[0].status == 400
+
+        standby = events.text_message(USER, "x", mode="standby")
+        assert (await line.emulator.deliver([standby])).status_code == 200
+        with pytest.raises(ApiException) as no_reply:
+            await line.api.reply_message(ReplyMessageRequest(reply_token=standby["replyToken"], messages=[text("y")]))
+        assert no_reply.value.status == 400
+
+
+async def test_deliver_needs_a_webhook_url(line: Served):
+    with pytest.raises(RuntimeError):
+        await line.emulator.deliver([events.follow(USER)])
+
+
+async def test_transcript_tells_the_conversation_in_order(line: Served):
+    line.emulator.add_user(USER, "สมชาย")
+    async with receiver() as (url, _):
+        line.emulator.webhook_url = url
+        said = events.text_message(USER, "ส่งเรื่อง บางรัก\nไฟทางดับ")
+        await line.emulator.deliver([said])
+        await line.api.reply_message(ReplyMessageRequest(reply_token=said["replyToken"], messages=[text("ส่งแล้ว #68-00042")]))
+        await line.api.push_message(push_request(OTHER, "เรื่องใหม่ #68-00042"))
+
+    lines = line.emulator.transcript().splitlines()
+
+    assert len(lines) == 4
+    assert lines[0].endswith("สมชาย → bot: ส่งเรื่อง บางรัก")
+    assert lines[1].strip() == "ไฟทางดับ"
+    assert lines[2].endswith("bot → สมชาย (reply): ส่งแล้ว #68-00042")
+    assert lines[3].endswith(f"bot → {OTHER} (push): เรื่องใหม่ #68-00042")
+
+
+# -- control endpoints, mounting, headers ---------------------------------------------------------
+
+
+async def test_control_endpoints(line: Served):
+    http = line.http
+    assert (await http.put(f"/_emulator/users/{USER}", json={"displayName": "สมศรี"})).status_code == 200
+    assert (await line.api.get_profile(USER)).display_name == "สมศรี"
+
+    await http.post("/_emulator/faults", json={"path": PUSH, "status": 503})
+    with pytest.raises(ApiException) as faulted:
+        await line.api.push_message(push_request())
+    assert faulted.value.status == 503
+    await http.post("/_emulator/faults", json={"path": PUSH, "status": 500, "times": 5})
+    assert (await http.delete("/_emulator/faults")).status_code == 200
+    await line.api.push_message(push_request())
+
+    recorded = (await http.get("/_emulator/requests")).json()
+    assert [(r["path"], r["status"]) for r in recorded] == [
+        (f"/v2/bot/profile/{USER}", 200), (PUSH, 503), (PUSH, 200)]
+    assert recorded[-1]["json"]["to"] == USER
+    assert (await http.get("/_emulator/messages", params={"to": USER})).json()[0]["text"] == "แจ้งเรื่อง"
+
+    async with receiver() as (url, received):
+        line.emulator.webhook_url = url
+        event = events.text_message(USER, "สวัสดี")
+        delivered = await http.post("/_emulator/deliver", json={"events": [event]})
+        assert delivered.json() == {"status": 200, "events": [event]}
+        assert len(received) == 1
+
+    transcript = await http.get("/_emulator/transcript")
+    assert transcript.headers["content-type"].startswith("text/plain")
+    assert "สมศรี → bot: สวัสดี" in transcript.text
+
+    assert (await http.delete(f"/_emulator/users/{USER}")).status_code == 200
+    with pytest.raises(ApiException) as gone:
+        await line.api.get_profile(USER)
+    assert gone.value.status == 404
+
+    assert (await http.delete("/_emulator/requests")).status_code == 200
+    assert line.emulator.requests == [] and line.emulator.accepted_messages() == []
+    assert line.emulator.transcript() == ""
+
+
+async def test_every_answer_has_a_request_id(line: Served):
+    answers = [
+        await line.http.get("/_emulator/requests"),
+        await line.http.get("/v2/bot/profile/nobody"),
+        await line.post("/v2/bot/no/such/endpoint", {}),
+        await line.post(PUSH, {"to": USER, "messages": [{"type": "text", "text": "x"}]}),
+    ]
+    assert [a.status_code for a in answers] == [200, 401, 404, 200]
+    ids = {str(uuid.UUID(a.headers["x-line-request-id"])) for a in answers}
+    assert len(ids) == 4
+
+
+async def test_mounted_under_a_prefix():
+    emulator = LineEmulator(channel_secret=SECRET, access_token=TOKEN)
+    parent = FastAPI()
+    parent.mount("/line-emulator", emulator.app)
+    async with (
+        serve_asgi(parent) as base_url,
+        AsyncApiClient(Configuration(access_token=TOKEN, host=f"{base_url}/line-emulator")) as client,
+    ):
+        response = await AsyncMessagingApi(client).push_message_with_http_info(push_request())
+    assert response.status_code == 200
+    assert [r.path for r in emulator.requests] == [PUSH]
+    assert len(emulator.accepted_messages(to=USER)) == 1

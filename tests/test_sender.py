@@ -1,0 +1,202 @@
+"""The outbox sender against the emulator's faults: retries with one retry key, 409, 429,
+permanent failures, timeouts, and the reply-token rules."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+
+import httpx
+import pytest
+from sqlalchemy import select
+
+from app import outbox
+from app.db import session_scope
+from app.line.client import LineClient
+from app.sender import Sender
+from models import OutboxMessage
+from tests.conftest import ACCESS_TOKEN
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = datetime.now(UTC)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += timedelta(seconds=seconds)
+
+
+@pytest.fixture
+async def sender(settings, sessionmaker, emulator):
+    settings.line_request_timeout_seconds = 0.5
+    line = LineClient(base_url=emulator.base_url, access_token=ACCESS_TOKEN, timeout_seconds=0.5)
+    await line.open()
+    clock = Clock()
+    sender = Sender(sessionmaker=sessionmaker, settings=settings, line=line, clock=clock)
+    sender.clock_ = clock
+    yield sender
+    await line.close()
+
+
+async def _push(sessionmaker, now, to="U1", text="แจ้งเรื่อง") -> OutboxMessage:
+    async with session_scope(sessionmaker) as s:
+        [row] = await outbox.push(s, to=to, messages=[{"type": "text", "text": text}], now=now)
+    return row
+
+
+async def _reply(sessionmaker, now, token, token_at, to="U1") -> OutboxMessage:
+    async with session_scope(sessionmaker) as s:
+        [row] = await outbox.reply(s, reply_token=token, token_at=token_at, to=to,
+                                   messages=[{"type": "text", "text": "รับทราบ"}], now=now)
+    return row
+
+
+async def _get(sessionmaker, row_id) -> OutboxMessage:
+    async with sessionmaker() as s:
+        return await s.get(OutboxMessage, row_id)
+
+
+async def _drain(sender, rounds=10) -> None:
+    """Run the sender until nothing is due, moving the clock past each backoff."""
+    for _ in range(rounds):
+        if not await sender.run_once():
+            async with sender.sessionmaker() as s:
+                # the next backoff to end (rows due now may be queued behind it, in chat order)
+                due = await s.scalar(select(OutboxMessage.available_at)
+                                     .where(OutboxMessage.status == "pending",
+                                            OutboxMessage.available_at > sender.clock_())
+                                     .order_by(OutboxMessage.available_at))
+            if due is None:
+                return
+            sender.clock_.now = due
+
+
+def _push_requests(emulator):
+    return [r for r in emulator.requests if r.path.endswith("/message/push")]
+
+
+async def test_push_is_retried_after_5xx_with_the_same_key_and_delivered_once(sender, sessionmaker, emulator):
+    row = await _push(sessionmaker, sender.clock_())
+    emulator.add_fault("/v2/bot/message/push", status=500, times=2)
+    await _drain(sender)
+    stored = await _get(sessionmaker, row.id)
+    assert (stored.status, stored.sent_via, stored.attempts) == ("sent", "push", 3)
+    keys = {r.headers.get("x-line-retry-key") for r in _push_requests(emulator)}
+    assert keys == {row.retry_key} and len(_push_requests(emulator)) == 3
+    [delivered] = emulator.accepted_messages("U1")
+    assert stored.sent_message_ids == [delivered["sentMessageId"]]
+
+
+async def test_a_push_line_already_accepted_counts_as_sent(sender, sessionmaker, emulator):
+    row = await _push(sessionmaker, sender.clock_())
+    # LINE accepted it but the answer was lost (we crashed): the same key comes back as 409.
+    async with httpx.AsyncClient(base_url=emulator.base_url) as client:
+        first = await client.post("/v2/bot/message/push", json={"to": "U1", "messages": row.messages},
+                                  headers={"Authorization": f"Bearer {ACCESS_TOKEN}", "X-Line-Retry-Key": row.retry_key})
+    assert first.status_code == 200
+    await _drain(sender)
+    stored = await _get(sessionmaker, row.id)
+    assert stored.status == "sent" and "409" in stored.last_error
+    assert stored.line_request_id == first.headers["x-line-request-id"]
+    assert len(emulator.accepted_messages("U1")) == 1
+
+
+async def test_a_timed_out_push_is_resent_and_not_duplicated(sender, sessionmaker, emulator):
+    row = await _push(sessionmaker, sender.clock_())
+    emulator.add_fault("/v2/bot/message/push", status=0, delay_seconds=1.0)  # answered after our timeout
+    await sender.run_once()
+    assert (await _get(sessionmaker, row.id)).status == "pending"
+    await _drain(sender)  # the resend overtakes the slow first request
+    assert (await _get(sessionmaker, row.id)).status == "sent"
+    await asyncio.sleep(0.8)  # the slow first request lands now: LINE sees a key it has accepted
+    assert [r.status for r in _push_requests(emulator)] == [409, 200]  # by arrival: the slow one came first
+    assert len(emulator.accepted_messages("U1")) == 1
+
+
+async def test_429_waits_for_retry_after(sender, sessionmaker, emulator):
+    row = await _push(sessionmaker, sender.clock_())
+    emulator.add_fault("/v2/bot/message/push", status=429, retry_after=30)
+    await sender.run_once()
+    stored = await _get(sessionmaker, row.id)
+    assert stored.status == "pending"
+    assert stored.available_at == sender.clock_() + timedelta(seconds=30)
+    sender.clock_.advance(29)
+    assert await sender.run_once() == 0
+    sender.clock_.advance(2)
+    await sender.run_once()
+    assert (await _get(sessionmaker, row.id)).status == "sent"
+
+
+async def test_other_4xx_is_failed_with_lines_message(sender, sessionmaker, emulator):
+    async with session_scope(sessionmaker) as s:
+        [row] = await outbox.push(s, to="U1", messages=[{"type": "text", "text": "ก" * 5001}], now=sender.clock_())
+    await _drain(sender)
+    stored = await _get(sessionmaker, row.id)
+    assert stored.status == "failed" and stored.last_error.startswith("400") and "5000" in stored.last_error
+    assert len(_push_requests(emulator)) == 1  # not retried
+    assert emulator.accepted_messages() == []
+
+
+async def test_push_gives_up_when_the_retry_key_would_expire(sender, sessionmaker, emulator):
+    row = await _push(sessionmaker, sender.clock_())
+    sender.clock_.advance(sender.settings.outbox_give_up_after_seconds + 1)
+    await sender.run_once()
+    stored = await _get(sessionmaker, row.id)
+    assert stored.status == "failed" and "retry key" in stored.last_error
+    assert emulator.requests == []
+
+
+async def test_fresh_reply_token_is_used_and_stale_one_becomes_a_push(sender, sessionmaker, emulator):
+    now = sender.clock_()
+    fresh = await _reply(sessionmaker, now, emulator.issue_reply_token(chat_id="U1"), now, to="U1")
+    stale = await _reply(sessionmaker, now, emulator.issue_reply_token(chat_id="U2"), now - timedelta(minutes=5), to="U2")
+    await _drain(sender)
+    assert (await _get(sessionmaker, fresh.id)).sent_via == "reply"
+    assert (await _get(sessionmaker, stale.id)).sent_via == "push"
+    assert [m["via"] for m in emulator.accepted_messages()] == ["reply", "push"]
+
+
+async def test_refused_reply_token_falls_back_to_push(sender, sessionmaker, emulator):
+    now = sender.clock_()
+    row = await _reply(sessionmaker, now, "never-issued-token", now)
+    await _drain(sender)
+    stored = await _get(sessionmaker, row.id)
+    assert (stored.status, stored.sent_via) == ("sent", "push")
+    assert [m["via"] for m in emulator.accepted_messages("U1")] == ["push"]
+
+
+async def test_reply_whose_answer_was_lost_is_not_sent_twice(sender, sessionmaker, emulator):
+    now = sender.clock_()
+    row = await _reply(sessionmaker, now, emulator.issue_reply_token(chat_id="U1"), now)
+    emulator.add_fault("/v2/bot/message/reply", status=0, delay_seconds=1.0)  # LINE takes it; we time out
+    await sender.run_once()
+    assert (await _get(sessionmaker, row.id)).status == "pending"
+    await asyncio.sleep(0.8)  # the emulator finishes the slow request: the token is now spent
+    assert len(emulator.accepted_messages("U1")) == 1
+    await _drain(sender)
+    stored = await _get(sessionmaker, row.id)
+    assert (stored.status, stored.sent_via) == ("sent", "reply") and "earlier attempt" in stored.last_error
+    assert len(emulator.accepted_messages("U1")) == 1
+
+
+async def test_reply_after_a_5xx_is_retried_while_the_token_is_fresh(sender, sessionmaker, emulator):
+    now = sender.clock_()
+    row = await _reply(sessionmaker, now, emulator.issue_reply_token(chat_id="U1"), now)
+    emulator.add_fault("/v2/bot/message/reply", status=503)
+    await _drain(sender)
+    stored = await _get(sessionmaker, row.id)
+    assert (stored.status, stored.sent_via) == ("sent", "reply")
+    assert len(emulator.accepted_messages("U1")) == 1
+
+
+async def test_messages_to_one_chat_arrive_in_order(sender, sessionmaker, emulator):
+    now = sender.clock_()
+    for i in range(4):
+        await _push(sessionmaker, now, text=f"ข้อความ {i}")
+    await _push(sessionmaker, now, to="U2", text="อีกแชต")
+    emulator.add_fault("/v2/bot/message/push", status=500)  # the first one must wait, and the rest behind it
+    await _drain(sender, rounds=20)
+    assert [m["text"] for m in emulator.accepted_messages("U1")] == [f"ข้อความ {i}" for i in range(4)]
