@@ -7,9 +7,9 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 
-def insert_ignoring_duplicates(session: AsyncSession, table, index_elements: list[str]):
+def insert_ignoring_duplicates(dialect_name: str, table, index_elements: list[str]):
     """An INSERT that skips rows whose key already exists (ON CONFLICT DO NOTHING on both)."""
-    if session.bind.dialect.name == "postgresql":
+    if dialect_name == "postgresql":
         return postgresql.insert(table).on_conflict_do_nothing(index_elements=index_elements)
     return sqlite.insert(table).on_conflict_do_nothing(index_elements=index_elements)
 

@@ -7,13 +7,15 @@ killed mid-event leaves the lease to run out, and the event is worked again from
 
 from __future__ import annotations
 
+import asyncio
+import functools
 import random
 import uuid
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import and_, exists, or_, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 from sqlalchemy.orm import aliased
 
 from app.dialect import insert_ignoring_duplicates, lock_skip_locked
@@ -25,10 +27,13 @@ def source_key(event: dict[str, Any]) -> str:
     return source.get("groupId") or source.get("roomId") or source.get("userId") or "-"
 
 
-async def record(session: AsyncSession, events: list[dict[str, Any]], *, now: datetime) -> int:
-    """Store events idempotently on webhookEventId. Returns how many were new."""
+async def record(conn: AsyncConnection, events: list[dict[str, Any]], *, now: datetime) -> set[str]:
+    """Store events idempotently on webhookEventId; returns the ids that were new.
+
+    Takes a bare connection, not a session: this is the webhook's hot path, and one cached
+    INSERT … ON CONFLICT DO NOTHING RETURNING is all it needs."""
     if not events:
-        return 0
+        return set()
     rows = [
         {
             "webhook_event_id": e["webhookEventId"],
@@ -44,9 +49,82 @@ async def record(session: AsyncSession, events: list[dict[str, Any]], *, now: da
         }
         for e in events
     ]
-    stmt = insert_ignoring_duplicates(session, InboxEvent.__table__, ["webhook_event_id"])
-    result = await session.execute(stmt.values(rows))  # one multi-row INSERT: rowcount is exact
-    return max(result.rowcount or 0, 0)
+    result = await conn.execute(_insert_statement(conn.dialect.name), rows)
+    return set(result.scalars().all())
+
+
+@functools.cache
+def _insert_statement(dialect: str):
+    table = InboxEvent.__table__
+    return insert_ignoring_duplicates(dialect, table, ["webhook_event_id"]).returning(table.c.webhook_event_id)
+
+
+class InboxWriter:
+    """Group commit for the webhook: requests that arrive while a write is in flight are stored
+    together by the next one, in one INSERT. A request alone is written at once; each request
+    gets its answer only after its own events are stored.
+
+    It writes in autocommit mode: a single INSERT … ON CONFLICT is atomic by itself, so a batch
+    costs one round trip (no BEGIN or COMMIT). On PostgreSQL it also keeps a connection of its own
+    (no pool checkout per batch); on SQLite it queues for the process's one connection (app.db)."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine
+        self._hold = engine.dialect.name != "sqlite"
+        self._conn: AsyncConnection | None = None
+        self._waiting: list[tuple[list[dict[str, Any]], asyncio.Future[int]]] = []
+        self._flushing: asyncio.Task | None = None  # referenced, so it is not collected mid-flight
+
+    async def store(self, events: list[dict[str, Any]]) -> int:
+        """Store the events of one webhook request; returns how many were new."""
+        future = asyncio.get_running_loop().create_future()
+        self._waiting.append((events, future))
+        if self._flushing is None:
+            self._flushing = asyncio.create_task(self._flush())
+        return await future
+
+    async def close(self) -> None:
+        if self._conn is not None:
+            await self._conn.close()
+            self._conn = None
+
+    async def _connection(self) -> AsyncConnection:
+        if self._conn is None:
+            conn = await self.engine.connect()
+            self._conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
+        return self._conn
+
+    async def _flush(self) -> None:
+        try:
+            while self._waiting:
+                batch, self._waiting = self._waiting, []
+                rows = [e for events, _ in batch for e in events]
+                now = datetime.now(UTC)
+                try:
+                    if self._hold:
+                        new = await record(await self._connection(), rows, now=now)
+                    else:
+                        async with self.engine.connect() as conn:
+                            conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
+                            new = await record(conn, rows, now=now)
+                except Exception as exc:
+                    if self._conn is not None:  # a broken connection is not reused
+                        await self._conn.invalidate()
+                        self._conn = None
+                    for _, future in batch:
+                        if not future.done():
+                            future.set_exception(exc)
+                    continue
+                for events, future in batch:
+                    count = 0
+                    for e in events:  # a duplicate inside the batch counts once, for its first request
+                        if e["webhookEventId"] in new:
+                            new.discard(e["webhookEventId"])
+                            count += 1
+                    if not future.done():
+                        future.set_result(count)
+        finally:
+            self._flushing = None
 
 
 async def claim(session: AsyncSession, *, now: datetime, lease_seconds: float, limit: int) -> list[InboxEvent]:

@@ -15,6 +15,7 @@ from app import errors
 from app.api import health, registry, webhook
 from app.config import Settings, get_settings
 from app.db import create_engine, create_sessionmaker
+from app.inbox import InboxWriter
 from app.line.client import LineClient
 from app.loops import Loop
 from app.sender import Sender
@@ -43,6 +44,7 @@ def create_app(settings: Settings | None = None, *, clock: Callable[[], datetime
         inbox_loop = Loop("inbox-worker", worker.run_once, poll_seconds=settings.worker_poll_seconds,
                           after_work=sender_loop.wake.set)
         app.state.engine = engine
+        app.state.inbox_writer = InboxWriter(engine)
         app.state.sessionmaker = sessionmaker
         app.state.line = line
         app.state.worker, app.state.sender = worker, sender
@@ -56,6 +58,7 @@ def create_app(settings: Settings | None = None, *, clock: Callable[[], datetime
         finally:
             await inbox_loop.stop()
             await sender_loop.stop()
+            await app.state.inbox_writer.close()
             await line.close()
             await engine.dispose()
 

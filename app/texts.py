@@ -7,8 +7,6 @@ from typing import Any
 
 from models import Agency, LineGroup, Person, Role
 
-MAX_TEXT = 5000  # LINE's limit for one text message
-
 ROLE_TH = {
     Role.centre: "เจ้าหน้าที่ศูนย์เรื่องราวร้องทุกข์",
     Role.coordinator: "ผู้ประสานงานหน่วยงาน",
@@ -27,19 +25,6 @@ def text(body: str, *, quick_replies: list[tuple[str, str]] | None = None) -> di
             ]
         }
     return message
-
-
-def split_text(body: str, limit: int = MAX_TEXT) -> list[dict[str, Any]]:
-    """A long text as several messages, cut at a line break or space where one is near."""
-    parts: list[str] = []
-    while len(body) > limit:
-        cut = max(body.rfind("\n", 0, limit), body.rfind(" ", 0, limit))
-        if cut < limit // 2:
-            cut = limit
-        parts.append(body[:cut])
-        body = body[cut:].lstrip("\n ")
-    parts.append(body)
-    return [text(p) for p in parts if p]
 
 
 def agency_label(agency: Agency | None) -> str:

@@ -8,15 +8,12 @@ from __future__ import annotations
 
 import json
 import logging
-from datetime import UTC, datetime
 from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from linebot.v3.webhook import SignatureValidator
 
-from app import inbox
-from app.db import session_scope
 from app.observability import WEBHOOK_EVENTS, WEBHOOK_REQUESTS
 
 router = APIRouter()
@@ -43,8 +40,7 @@ async def receive(request: Request) -> JSONResponse:
         return JSONResponse({"message": exc.message}, status_code=exc.status)
     new = 0
     if events:
-        async with session_scope(state.sessionmaker) as session:
-            new = await inbox.record(session, events, now=datetime.now(UTC))
+        new = await state.inbox_writer.store(events)
         if new:
             state.wake_inbox()
     WEBHOOK_REQUESTS.labels("200").inc()

@@ -578,6 +578,24 @@ class LineEmulator:
                 return JSONResponse({"message": f"webhook unreachable: {exc!r}"}, 502)
             return JSONResponse({"status": response.status_code, "events": events})
 
+        @app.post("/_emulator/say")
+        async def say(text: str = Body(...), user: str = Body("Udeveloper0000000000000000000000001"),
+                      group: str | None = Body(None), wait_seconds: float = Body(3.0)) -> Response:
+            """A user types `text` (in `group` if given); answers with what the bot said back."""
+            if not self.webhook_url:
+                return JSONResponse({"message": "webhook_url is not set"}, 409)
+            chat = group or user
+            before = len(self.accepted_messages(chat))
+            try:
+                await self.deliver([line_events.text_message(user, text, group_id=group)])
+            except httpx.HTTPError as exc:
+                return JSONResponse({"message": f"webhook unreachable: {exc!r}"}, 502)
+            deadline = self.clock() + wait_seconds
+            while len(self.accepted_messages(chat)) == before and self.clock() < deadline:
+                await asyncio.sleep(0.05)
+            await asyncio.sleep(0.2)  # an answer may come in several requests
+            return JSONResponse({"answers": [_describe_message(m) for m in self.accepted_messages(chat)[before:]]})
+
         @app.get("/_emulator/requests")
         async def list_requests() -> list[dict[str, Any]]:
             return [asdict(r) for r in self.requests]

@@ -542,3 +542,30 @@ async def test_mounted_under_a_prefix():
     assert response.status_code == 200
     assert [r.path for r in emulator.requests] == [PUSH]
     assert len(emulator.accepted_messages(to=USER)) == 1
+
+
+async def test_say_delivers_a_text_and_returns_the_answers():
+    """The developer's shortcut: type as a user, read what the bot answered."""
+    from fastapi import FastAPI
+
+    from app.line.emulator import LineEmulator
+    from app.line.testing import serve_asgi
+
+    emulator = LineEmulator(channel_secret="s", access_token="t")
+    bot = FastAPI()
+
+    @bot.post("/webhook")
+    async def webhook(request: Request):
+        event = (await request.json())["events"][0]
+        async with httpx.AsyncClient(base_url=emulator_url) as client:
+            await client.post("/v2/bot/message/reply", headers={"Authorization": "Bearer t"},
+                              json={"replyToken": event["replyToken"],
+                                    "messages": [{"type": "text", "text": "echo: " + event["message"]["text"]}]})
+        return {}
+
+    async with serve_asgi(emulator.app) as emulator_url, serve_asgi(bot) as bot_url:
+        emulator.webhook_url = bot_url + "/webhook"
+        async with httpx.AsyncClient(base_url=emulator_url) as client:
+            answer = await client.post("/_emulator/say", json={"text": "สวัสดี", "wait_seconds": 2})
+    assert answer.status_code == 200
+    assert answer.json() == {"answers": ["echo: สวัสดี"]}
