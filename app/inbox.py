@@ -1,8 +1,8 @@
 """The webhook inbox: record events before the 200, claim them for the worker, finish or retry.
 
-A claim is a lease (claimed_until, claim_token) committed before work starts; `finish` takes the
-row back only if the lease is still ours, in the same transaction as the handler's writes. A worker
-killed mid-event leaves the lease to run out, and the event is worked again from scratch.
+A claim is a lease (app/leases.py); `finish` takes the row back only if the lease is still ours,
+in the same transaction as the handler's writes. A worker killed mid-event leaves the lease to run
+out, and the event is worked again from scratch.
 """
 
 from __future__ import annotations
@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import functools
 import random
-import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -18,7 +17,8 @@ from sqlalchemy import and_, exists, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 from sqlalchemy.orm import aliased
 
-from app.dialect import insert_ignoring_duplicates, lock_skip_locked
+from app import leases
+from app.dialect import insert_ignoring_duplicates
 from models import InboxEvent, InboxStatus
 
 
@@ -150,19 +150,8 @@ async def claim(session: AsyncSession, *, now: datetime, lease_seconds: float, l
         .order_by(InboxEvent.event_timestamp, InboxEvent.id)
         .limit(limit)
     )
-    ids = list((await session.scalars(lock_skip_locked(session, stmt, InboxEvent))).all())
-    if not ids:
-        return []
-    token = str(uuid.uuid4())
-    await session.execute(
-        update(InboxEvent)
-        .where(InboxEvent.id.in_(ids))
-        .values(claim_token=token, claimed_until=now + timedelta(seconds=lease_seconds),
-                attempts=InboxEvent.attempts + 1)
-        .execution_options(synchronize_session=False)
-    )
-    rows = (await session.scalars(select(InboxEvent).where(InboxEvent.id.in_(ids)))).all()
-    return sorted(rows, key=lambda r: (r.event_timestamp, r.id))
+    return await leases.claim(session, InboxEvent, stmt, now=now, lease_seconds=lease_seconds,
+                              order_by=(InboxEvent.event_timestamp, InboxEvent.id))
 
 
 async def finish(session: AsyncSession, event: InboxEvent, *, now: datetime) -> bool:

@@ -16,7 +16,7 @@ from sqlalchemy import exists, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
-from app.dialect import lock_skip_locked
+from app import leases
 from models import OutboxKind, OutboxMessage, OutboxStatus
 
 MAX_MESSAGES_PER_REQUEST = 5  # LINE's limit for reply and push
@@ -78,18 +78,8 @@ async def claim_due(session: AsyncSession, *, now: datetime, lease_seconds: floa
         .order_by(OutboxMessage.id)
         .limit(limit)
     )
-    ids = list((await session.scalars(lock_skip_locked(session, stmt, OutboxMessage))).all())
-    if not ids:
-        return []
-    token = str(uuid.uuid4())
-    await session.execute(
-        update(OutboxMessage)
-        .where(OutboxMessage.id.in_(ids))
-        .values(claim_token=token, claimed_until=now + timedelta(seconds=lease_seconds),
-                attempts=OutboxMessage.attempts + 1)
-        .execution_options(synchronize_session=False)
-    )
-    return list((await session.scalars(select(OutboxMessage).where(OutboxMessage.id.in_(ids)).order_by(OutboxMessage.id))).all())
+    return await leases.claim(session, OutboxMessage, stmt, now=now, lease_seconds=lease_seconds,
+                              order_by=(OutboxMessage.id,))
 
 
 async def mark_reply_attempt(session: AsyncSession, message: OutboxMessage, *, now: datetime) -> None:

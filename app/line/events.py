@@ -16,7 +16,9 @@ import secrets
 import time
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypedDict
+
+from typing_extensions import Unpack
 
 from ulid import ULID
 
@@ -84,17 +86,39 @@ def timestamp_ms(at: datetime | None = None) -> int:
     return int(at.timestamp() * 1000)
 
 
+class EventOptions(TypedDict, total=False):
+    """What every builder takes: the event's id, time (default now), mode and redelivery flag."""
+
+    event_id: str | None
+    at: datetime | None
+    mode: str  # "active" (default) or "standby"
+    redelivery: bool
+
+
+class ReplyableOptions(EventOptions, total=False):
+    reply_token: str | None  # generated when not given
+
+
+class ChatOptions(ReplyableOptions, total=False):
+    group_id: str | None  # in a group chat (else a 1:1 chat with the user)
+    room_id: str | None
+
+
+class MessageOptions(ChatOptions, total=False):
+    message_id: str | None
+
+
 def _event(
     type_: str,
     src: dict[str, str],
     *,
-    reply_token: str | None,
     replyable: bool,
-    event_id: str | None,
-    at: datetime | None,
-    mode: str,
-    redelivery: bool,
-    **payload: Any,
+    payload: Mapping[str, Any] | None = None,
+    reply_token: str | None = None,
+    event_id: str | None = None,
+    at: datetime | None = None,
+    mode: str = "active",
+    redelivery: bool = False,
 ) -> dict[str, Any]:
     if mode not in ("active", "standby"):
         raise ValueError(f"mode must be 'active' or 'standby', not {mode!r}")
@@ -108,99 +132,36 @@ def _event(
         webhookEventId=event_id or new_event_id(),
         deliveryContext={"isRedelivery": redelivery},
     )
-    event.update(payload)
+    event.update(payload or {})
     return event
 
 
-def _message(
-    user_id: str,
-    content: dict[str, Any],
-    *,
-    group_id: str | None,
-    room_id: str | None,
-    message_id: str | None,
-    reply_token: str | None,
-    event_id: str | None,
-    at: datetime | None,
-    mode: str,
-    redelivery: bool,
-) -> dict[str, Any]:
+def _message(user_id: str, content: dict[str, Any], *, group_id: str | None = None, room_id: str | None = None,
+             message_id: str | None = None, **options: Unpack[ReplyableOptions]) -> dict[str, Any]:
     message = {"id": message_id or new_message_id(), **content}
     if not group_id and not room_id:
         message["markAsReadToken"] = new_mark_as_read_token()
-    return _event(
-        "message",
-        source(user_id, group_id=group_id, room_id=room_id),
-        reply_token=reply_token,
-        replyable=True,
-        event_id=event_id,
-        at=at,
-        mode=mode,
-        redelivery=redelivery,
-        message=message,
-    )
+    return _event("message", source(user_id, group_id=group_id, room_id=room_id), replyable=True,
+                  payload={"message": message}, **options)
 
 
-def text_message(
-    user_id: str,
-    text: str,
-    *,
-    group_id: str | None = None,
-    room_id: str | None = None,
-    quoted_message_id: str | None = None,
-    message_id: str | None = None,
-    reply_token: str | None = None,
-    event_id: str | None = None,
-    at: datetime | None = None,
-    mode: str = "active",
-    redelivery: bool = False,
-) -> dict[str, Any]:
+def text_message(user_id: str, text: str, *, quoted_message_id: str | None = None,
+                 **options: Unpack[MessageOptions]) -> dict[str, Any]:
     """A text message; `quoted_message_id` when the user quoted an earlier message."""
     content: dict[str, Any] = {"type": "text", "text": text, "quoteToken": new_quote_token()}
     if quoted_message_id:
         content["quotedMessageId"] = quoted_message_id
-    return _message(
-        user_id, content, group_id=group_id, room_id=room_id, message_id=message_id,
-        reply_token=reply_token, event_id=event_id, at=at, mode=mode, redelivery=redelivery,
-    )
+    return _message(user_id, content, **options)
 
 
-def image_message(
-    user_id: str,
-    *,
-    group_id: str | None = None,
-    room_id: str | None = None,
-    message_id: str | None = None,
-    reply_token: str | None = None,
-    event_id: str | None = None,
-    at: datetime | None = None,
-    mode: str = "active",
-    redelivery: bool = False,
-) -> dict[str, Any]:
+def image_message(user_id: str, **options: Unpack[MessageOptions]) -> dict[str, Any]:
     """An image sent from the LINE app (its content lives on LINE's servers)."""
     content = {"type": "image", "contentProvider": {"type": "line"}, "quoteToken": new_quote_token()}
-    return _message(
-        user_id, content, group_id=group_id, room_id=room_id, message_id=message_id,
-        reply_token=reply_token, event_id=event_id, at=at, mode=mode, redelivery=redelivery,
-    )
+    return _message(user_id, content, **options)
 
 
-def location_message(
-    user_id: str,
-    latitude: float,
-    longitude: float,
-    *,
-    title: str | None = None,
-    address: str | None = None,
-    group_id: str | None = None,
-    room_id: str | None = None,
-    message_id: str | None = None,
-    reply_token: str | None = None,
-    event_id: str | None = None,
-    at: datetime | None = None,
-    mode: str = "active",
-    redelivery: bool = False,
-) -> dict[str, Any]:
+def location_message(user_id: str, latitude: float, longitude: float, *, title: str | None = None,
+                     address: str | None = None, **options: Unpack[MessageOptions]) -> dict[str, Any]:
     """A shared location; LINE leaves out `title` and `address` when it has none."""
     content: dict[str, Any] = {"type": "location"}
     if title is not None:
@@ -208,27 +169,11 @@ def location_message(
     if address is not None:
         content["address"] = address
     content.update(latitude=latitude, longitude=longitude)
-    return _message(
-        user_id, content, group_id=group_id, room_id=room_id, message_id=message_id,
-        reply_token=reply_token, event_id=event_id, at=at, mode=mode, redelivery=redelivery,
-    )
+    return _message(user_id, content, **options)
 
 
-def sticker_message(
-    user_id: str,
-    package_id: str = "446",
-    sticker_id: str = "1988",
-    *,
-    keywords: Sequence[str] = ("Hello",),
-    group_id: str | None = None,
-    room_id: str | None = None,
-    message_id: str | None = None,
-    reply_token: str | None = None,
-    event_id: str | None = None,
-    at: datetime | None = None,
-    mode: str = "active",
-    redelivery: bool = False,
-) -> dict[str, Any]:
+def sticker_message(user_id: str, package_id: str = "446", sticker_id: str = "1988", *,
+                    keywords: Sequence[str] = ("Hello",), **options: Unpack[MessageOptions]) -> dict[str, Any]:
     content = {
         "type": "sticker",
         "packageId": package_id,
@@ -237,131 +182,52 @@ def sticker_message(
         "keywords": list(keywords),
         "quoteToken": new_quote_token(),
     }
-    return _message(
-        user_id, content, group_id=group_id, room_id=room_id, message_id=message_id,
-        reply_token=reply_token, event_id=event_id, at=at, mode=mode, redelivery=redelivery,
-    )
+    return _message(user_id, content, **options)
 
 
-def postback(
-    user_id: str,
-    data: str,
-    *,
-    params: Mapping[str, str] | None = None,
-    group_id: str | None = None,
-    room_id: str | None = None,
-    reply_token: str | None = None,
-    event_id: str | None = None,
-    at: datetime | None = None,
-    mode: str = "active",
-    redelivery: bool = False,
-) -> dict[str, Any]:
+def postback(user_id: str, data: str, *, params: Mapping[str, str] | None = None, group_id: str | None = None,
+             room_id: str | None = None, **options: Unpack[ReplyableOptions]) -> dict[str, Any]:
     """A tap on a postback action; `params` for date/time pickers and rich menu switches."""
     content: dict[str, Any] = {"data": data}
     if params is not None:
         content["params"] = dict(params)
-    return _event(
-        "postback", source(user_id, group_id=group_id, room_id=room_id), reply_token=reply_token,
-        replyable=True, event_id=event_id, at=at, mode=mode, redelivery=redelivery, postback=content,
-    )
+    return _event("postback", source(user_id, group_id=group_id, room_id=room_id), replyable=True,
+                  payload={"postback": content}, **options)
 
 
-def follow(
-    user_id: str,
-    *,
-    unblocked: bool = False,
-    reply_token: str | None = None,
-    event_id: str | None = None,
-    at: datetime | None = None,
-    mode: str = "active",
-    redelivery: bool = False,
-) -> dict[str, Any]:
+def follow(user_id: str, *, unblocked: bool = False, **options: Unpack[ReplyableOptions]) -> dict[str, Any]:
     """The user added the account as a friend (or unblocked it)."""
-    return _event(
-        "follow", source(user_id), reply_token=reply_token, replyable=True, event_id=event_id,
-        at=at, mode=mode, redelivery=redelivery, follow={"isUnblocked": unblocked},
-    )
+    return _event("follow", source(user_id), replyable=True, payload={"follow": {"isUnblocked": unblocked}},
+                  **options)
 
 
-def unfollow(
-    user_id: str,
-    *,
-    event_id: str | None = None,
-    at: datetime | None = None,
-    mode: str = "active",
-    redelivery: bool = False,
-) -> dict[str, Any]:
+def unfollow(user_id: str, **options: Unpack[EventOptions]) -> dict[str, Any]:
     """The user blocked the account (no reply token: nobody is left to answer)."""
-    return _event(
-        "unfollow", source(user_id), reply_token=None, replyable=False, event_id=event_id,
-        at=at, mode=mode, redelivery=redelivery,
-    )
+    return _event("unfollow", source(user_id), replyable=False, **options)
 
 
-def join(
-    group_id: str,
-    *,
-    reply_token: str | None = None,
-    event_id: str | None = None,
-    at: datetime | None = None,
-    mode: str = "active",
-    redelivery: bool = False,
-) -> dict[str, Any]:
+def join(group_id: str, **options: Unpack[ReplyableOptions]) -> dict[str, Any]:
     """The account was added to a group."""
-    return _event(
-        "join", source(group_id=group_id), reply_token=reply_token, replyable=True,
-        event_id=event_id, at=at, mode=mode, redelivery=redelivery,
-    )
+    return _event("join", source(group_id=group_id), replyable=True, **options)
 
 
-def leave(
-    group_id: str,
-    *,
-    event_id: str | None = None,
-    at: datetime | None = None,
-    mode: str = "active",
-    redelivery: bool = False,
-) -> dict[str, Any]:
+def leave(group_id: str, **options: Unpack[EventOptions]) -> dict[str, Any]:
     """The account was removed from a group."""
-    return _event(
-        "leave", source(group_id=group_id), reply_token=None, replyable=False,
-        event_id=event_id, at=at, mode=mode, redelivery=redelivery,
-    )
+    return _event("leave", source(group_id=group_id), replyable=False, **options)
 
 
 def _members(user_ids: Iterable[str]) -> dict[str, list[dict[str, str]]]:
     return {"members": [{"type": "user", "userId": uid} for uid in user_ids]}
 
 
-def member_joined(
-    group_id: str,
-    user_ids: Iterable[str],
-    *,
-    reply_token: str | None = None,
-    event_id: str | None = None,
-    at: datetime | None = None,
-    mode: str = "active",
-    redelivery: bool = False,
-) -> dict[str, Any]:
-    return _event(
-        "memberJoined", source(group_id=group_id), reply_token=reply_token, replyable=True,
-        event_id=event_id, at=at, mode=mode, redelivery=redelivery, joined=_members(user_ids),
-    )
+def member_joined(group_id: str, user_ids: Iterable[str], **options: Unpack[ReplyableOptions]) -> dict[str, Any]:
+    return _event("memberJoined", source(group_id=group_id), replyable=True,
+                  payload={"joined": _members(user_ids)}, **options)
 
 
-def member_left(
-    group_id: str,
-    user_ids: Iterable[str],
-    *,
-    event_id: str | None = None,
-    at: datetime | None = None,
-    mode: str = "active",
-    redelivery: bool = False,
-) -> dict[str, Any]:
-    return _event(
-        "memberLeft", source(group_id=group_id), reply_token=None, replyable=False,
-        event_id=event_id, at=at, mode=mode, redelivery=redelivery, left=_members(user_ids),
-    )
+def member_left(group_id: str, user_ids: Iterable[str], **options: Unpack[EventOptions]) -> dict[str, Any]:
+    return _event("memberLeft", source(group_id=group_id), replyable=False,
+                  payload={"left": _members(user_ids)}, **options)
 
 
 def webhook_body(events: Sequence[Mapping[str, Any]], *, destination: str = DEFAULT_DESTINATION) -> bytes:

@@ -19,7 +19,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime, tzinfo
+from datetime import UTC, tzinfo
 from http import HTTPStatus
 from typing import Any
 
@@ -30,22 +30,10 @@ from fastapi.responses import JSONResponse, PlainTextResponse, Response
 
 from app.line import events as line_events
 
-MAX_BODY_BYTES = 2 * 1024 * 1024
-MAX_MESSAGES = 5
-MAX_TEXT_LENGTH = 5_000
-MAX_FLEX_ALT_TEXT = 1_500
-MAX_TEMPLATE_ALT_TEXT = 400
-MAX_QUICK_REPLY_ITEMS = 13
-MAX_POSTBACK_DATA = 300
-MAX_MULTICAST_TO = 500
-RETRY_KEY_TTL_SECONDS = 24 * 3600
-MESSAGE_TYPES = frozenset(
-    {"text", "textV2", "sticker", "image", "video", "audio", "location", "imagemap", "template", "flex"}
+from app.line.emulator.limits import (
+    AUTH_FAILED, LineApiError, MAX_BODY_BYTES, MAX_MULTICAST_TO, QUOTABLE_TYPES, RETRY_KEY_TTL_SECONDS, UUID_PATTERN, invalid, validate_messages,
 )
-QUOTABLE_TYPES = frozenset({"text", "textV2", "sticker", "image", "video"})
-
-AUTH_FAILED = "Authentication failed. Confirm that the access token in the authorization header is valid."
-_UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
+from app.line.emulator.transcript import describe_event, describe_message, line
 
 
 @dataclass
@@ -107,84 +95,6 @@ class _Group:
     picture_url: str | None = None
     members: dict[str, _Profile] = field(default_factory=dict)
 
-
-class LineApiError(Exception):
-    """An answer in LINE's error shape: `{"message", "details": [{"message", "property"}]}`."""
-
-    def __init__(self, status: int, message: str, details: list[dict[str, str]] | None = None,
-                 *, headers: dict[str, str] | None = None) -> None:
-        super().__init__(message)
-        self.status = status
-        self.body: dict[str, Any] = {"message": message}
-        if details:
-            self.body["details"] = details
-        self.headers = headers or {}
-
-
-def _invalid(details: list[dict[str, str]]) -> LineApiError:
-    return LineApiError(400, f"The request body has {len(details)} error(s)", details)
-
-
-def _utf16_length(text: str) -> int:
-    # LINE's servers count characters as UTF-16 code units (an emoji outside the BMP counts 2).
-    return len(text.encode("utf-16-le")) // 2
-
-
-def _walk(node: Any, path: str) -> Iterator[tuple[str, dict[str, Any]]]:
-    """Every object nested in a message, with its JSON path (`messages[0].quickReply.items[2]`)."""
-    if isinstance(node, dict):
-        yield path, node
-        for key, value in node.items():
-            yield from _walk(value, f"{path}.{key}")
-    elif isinstance(node, list):
-        for i, value in enumerate(node):
-            yield from _walk(value, f"{path}[{i}]")
-
-
-def validate_messages(messages: Any) -> list[dict[str, str]]:
-    """LINE's checks on the `messages` array, as `details` entries (empty when valid)."""
-    if messages is None:
-        return [{"message": "must be specified", "property": "messages"}]
-    if not isinstance(messages, list) or not 1 <= len(messages) <= MAX_MESSAGES:
-        return [{"message": f"Size must be between 1 and {MAX_MESSAGES}", "property": "messages"}]
-    details: list[dict[str, str]] = []
-
-    def fail(message: str, prop: str) -> None:
-        details.append({"message": message, "property": prop})
-
-    for i, message in enumerate(messages):
-        prop = f"messages[{i}]"
-        kind = message.get("type") if isinstance(message, dict) else None
-        if kind not in MESSAGE_TYPES:
-            fail("Invalid message type", f"{prop}.type")
-            continue
-        if kind in ("text", "textV2"):
-            text = message.get("text")
-            if not isinstance(text, str) or not text:
-                fail("must be specified", f"{prop}.text")
-            elif _utf16_length(text) > MAX_TEXT_LENGTH:
-                fail(f"Length must be between 0 and {MAX_TEXT_LENGTH}", f"{prop}.text")
-        if kind in ("flex", "template"):
-            limit = MAX_FLEX_ALT_TEXT if kind == "flex" else MAX_TEMPLATE_ALT_TEXT
-            alt_text = message.get("altText")
-            if not isinstance(alt_text, str) or not alt_text:
-                fail("must be specified", f"{prop}.altText")
-            elif _utf16_length(alt_text) > limit:
-                fail(f"Length must be between 0 and {limit}", f"{prop}.altText")
-            if not isinstance(message.get("contents" if kind == "flex" else "template"), dict):
-                fail("must be specified", f"{prop}.{'contents' if kind == 'flex' else 'template'}")
-        if "quickReply" in message:
-            items = (message.get("quickReply") or {}).get("items")
-            if not isinstance(items, list) or not 1 <= len(items) <= MAX_QUICK_REPLY_ITEMS:
-                fail(f"Size must be between 1 and {MAX_QUICK_REPLY_ITEMS}", f"{prop}.quickReply.items")
-        for path, node in _walk(message, prop):
-            if node.get("type") == "postback":
-                data = node.get("data")
-                if not isinstance(data, str):
-                    fail("must be specified", f"{path}.data")
-                elif _utf16_length(data) > MAX_POSTBACK_DATA:
-                    fail(f"Length must be between 0 and {MAX_POSTBACK_DATA}", f"{path}.data")
-    return details
 
 
 def _chat_of(source: dict[str, Any]) -> str | None:
@@ -416,7 +326,7 @@ class LineEmulator:
         if not body.get("replyToken"):
             details.append({"message": "must be specified", "property": "replyToken"})
         if details:
-            raise _invalid(details)
+            raise invalid(details)
         token = self._tokens.get(body["replyToken"])
         if token is None or token.used or self.clock() - token.issued_at > self.reply_token_ttl_seconds:
             raise LineApiError(400, "Invalid reply token")
@@ -431,7 +341,7 @@ class LineEmulator:
         if not isinstance(body.get("to"), str) or not body["to"]:
             details.insert(0, {"message": "must be specified", "property": "to"})
         if details:
-            raise _invalid(details)
+            raise invalid(details)
         sent = self._accept("push", [body["to"]], body["messages"], record.request_id)
         self._consume_retry_key(key, record.request_id)
         return 200, {"sentMessages": sent}, {}
@@ -445,7 +355,7 @@ class LineEmulator:
                 or not all(isinstance(user_id, str) and user_id for user_id in to)):
             details.insert(0, {"message": f"Size must be between 1 and {MAX_MULTICAST_TO}", "property": "to"})
         if details:
-            raise _invalid(details)
+            raise invalid(details)
         self._accept("multicast", to, body["messages"], record.request_id)
         self._consume_retry_key(key, record.request_id)
         return 200, {}, {}
@@ -480,19 +390,19 @@ class LineEmulator:
         if type(seconds) is not int or not 5 <= seconds <= 60 or seconds % 5:
             details.append({"message": "must be a multiple of 5 between 5 and 60", "property": "loadingSeconds"})
         if details:
-            raise _invalid(details)
+            raise invalid(details)
         return 202, {}, {}
 
     def _mark_as_read(self, record: RecordedRequest) -> tuple[int, Any, dict[str, str]]:
         if not isinstance(record.json.get("markAsReadToken"), str) or not record.json["markAsReadToken"]:
-            raise _invalid([{"message": "must be specified", "property": "markAsReadToken"}])
+            raise invalid([{"message": "must be specified", "property": "markAsReadToken"}])
         return 200, {}, {}
 
     def _check_retry_key(self, headers: dict[str, str]) -> str | None:
         key = headers.get("x-line-retry-key")
         if key is None:
             return None
-        if not _UUID.fullmatch(key):
+        if not UUID_PATTERN.fullmatch(key):
             raise LineApiError(400, "The value of the X-Line-Retry-Key header is invalid")
         key = key.lower()
         accepted = self._retry_keys.get(key)
@@ -553,10 +463,10 @@ class LineEmulator:
                     else:
                         who = self._name(source["userId"])
                         where = "" if chat == source["userId"] else f" in {self._chat_label(chat)}"
-                    yield _line(item.at, tz, f"{who} → bot{where}", _describe_event(event, self._name) + suffix)
+                    yield line(item.at, tz, f"{who} → bot{where}", describe_event(event, self._name) + suffix)
             else:
-                yield _line(item["at"], tz, f"bot → {self._chat_label(item['to'])} ({item['via']})",
-                            _describe_message(item))
+                yield line(item["at"], tz, f"bot → {self._chat_label(item['to'])} ({item['via']})",
+                            describe_message(item))
 
     # -- ASGI app ----------------------------------------------------------------------------
 
@@ -594,7 +504,7 @@ class LineEmulator:
             while len(self.accepted_messages(chat)) == before and self.clock() < deadline:
                 await asyncio.sleep(0.05)
             await asyncio.sleep(0.2)  # an answer may come in several requests
-            return JSONResponse({"answers": [_describe_message(m) for m in self.accepted_messages(chat)[before:]]})
+            return JSONResponse({"answers": [describe_message(m) for m in self.accepted_messages(chat)[before:]]})
 
         @app.get("/_emulator/requests")
         async def list_requests() -> list[dict[str, Any]]:
@@ -651,49 +561,6 @@ def _fault_message(status: int) -> str:
     except ValueError:
         return "Error"
 
-
-def _line(at: float, tz: tzinfo, who: str, what: str) -> str:
-    stamp = datetime.fromtimestamp(at, tz).strftime("%H:%M:%S")
-    head = f"[{stamp}] {who}: "
-    return head + what.replace("\n", "\n" + " " * len(head))
-
-
-def _describe_event(event: dict[str, Any], name: Callable[[str], str]) -> str:
-    kind = event.get("type")
-    if kind == "message":
-        message = event.get("message", {})
-        if message.get("quotedMessageId"):
-            return f"(quoting {message['quotedMessageId']}) {_describe_message(message)}"
-        return _describe_message(message)
-    if kind == "postback":
-        return f"[tap] {event.get('postback', {}).get('data', '')}"
-    if kind == "follow":
-        return "[unblocks the account]" if event.get("follow", {}).get("isUnblocked") else "[adds the account]"
-    if kind in ("memberJoined", "memberLeft"):
-        members = event.get("joined" if kind == "memberJoined" else "left", {}).get("members", [])
-        names = ", ".join(name(m.get("userId")) for m in members)
-        return f"[{'joined' if kind == 'memberJoined' else 'left'}: {names}]"
-    labels = {"unfollow": "[blocks the account]", "join": "[bot added]", "leave": "[bot removed]"}
-    return labels.get(kind, f"[{kind}]")
-
-
-def _describe_message(message: dict[str, Any]) -> str:
-    kind = message.get("type")
-    if kind in ("text", "textV2"):
-        text = message.get("text", "")
-    elif kind in ("flex", "template"):
-        text = f"[{kind}] {message.get('altText', '')}"
-    elif kind == "location":
-        place = " ".join(p for p in (message.get("title"), message.get("address")) if p)
-        text = " ".join(p for p in ("[location]", place, f"({message.get('latitude')}, {message.get('longitude')})") if p)
-    elif kind == "sticker":
-        text = f"[sticker {message.get('packageId')}/{message.get('stickerId')}]"
-    else:
-        text = f"[{kind}]"
-    items = (message.get("quickReply") or {}).get("items") or []
-    if items:
-        text += "  [quick reply: " + " · ".join(str(i.get("action", {}).get("label", "?")) for i in items) + "]"
-    return text
 
 
 def run(host: str, port: int, *, channel_secret: str, access_token: str, webhook_url: str | None) -> None:
