@@ -30,7 +30,8 @@ from linebot.v3.webhook import SignatureValidator, WebhookParser
 from linebot.v3.webhooks import MessageEvent
 
 from app.line import events
-from app.line.emulator import AUTH_FAILED, LineEmulator
+from app.line.emulator import LineEmulator
+from app.line.emulator.limits import AUTH_FAILED
 from app.line.testing import serve_asgi
 
 SECRET = "emulator-test-secret"
