@@ -179,8 +179,8 @@ async def main() -> None:
     print(f"\nwebhook: {args.rate:.0f} events/s for {args.seconds:.0f} s (latency); "
           f"{args.connections} connections (throughput); one uvicorn worker; "
           f"inbox worker and sender {'off' if args.no_workers else 'in the same process'}; {os.cpu_count()} cores\n")
-    print(f"| endpoint | p50 ms | p99 ms | events/s | throughput vs baseline |")
-    print(f"|---|---:|---:|---:|---:|")
+    print("| endpoint | p50 ms | p99 ms | events/s | throughput vs baseline |")
+    print("|---|---:|---:|---:|---:|")
     for name, r in results.items():
         print(f"| {name} | {r['p50']:.1f} | {r['p99']:.1f} | {r['eps']:.0f} | {r['eps'] / baseline['eps']:.2f} |")
 
