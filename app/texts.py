@@ -115,7 +115,7 @@ def help_for(person: Person | None) -> dict[str, Any]:
     if person is None:
         return public_notice()
     role = Role(person.role)
-    lines = [f"คำสั่งสำหรับ{ROLE_TH[role]} ({agency_label(person.agency)})", ""]
+    lines = [f"คำสั่งสำหรับ{ROLE_TH[role]} · {agency_label(person.agency)}", ""]
     for command, meaning in _HELP[role] + _HELP["all"]:
         lines.append(f"• {command}\n  {meaning}")
     return text("\n".join(lines))

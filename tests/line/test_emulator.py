@@ -570,3 +570,5 @@ async def test_say_delivers_a_text_and_returns_the_answers():
             answer = await client.post("/_emulator/say", json={"text": "สวัสดี", "wait_seconds": 2})
     assert answer.status_code == 200
     assert answer.json() == {"answers": ["echo: สวัสดี"]}
+    [(user_id, profile)] = emulator.users.items()  # the one who spoke is now a friend with a name
+    assert user_id.startswith("U") and profile.displayName == "ผู้ทดสอบ"

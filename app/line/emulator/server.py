@@ -490,10 +490,14 @@ class LineEmulator:
 
         @app.post("/_emulator/say")
         async def say(text: str = Body(...), user: str = Body("Udeveloper0000000000000000000000001"),
-                      group: str | None = Body(None), wait_seconds: float = Body(3.0)) -> Response:
-            """A user types `text` (in `group` if given); answers with what the bot said back."""
+                      name: str = Body("ผู้ทดสอบ"), group: str | None = Body(None),
+                      wait_seconds: float = Body(3.0)) -> Response:
+            """A user types `text` (in `group` if given); answers with what the bot said back. A user
+            seen for the first time becomes a friend called `name`, as anyone who messages is."""
             if not self.webhook_url:
                 return JSONResponse({"message": "webhook_url is not set"}, 409)
+            if user not in self.users:
+                self.add_user(user, name)
             chat = group or user
             before = len(self.accepted_messages(chat))
             try:
