@@ -4,9 +4,8 @@ starts the inbox worker and the outbox sender."""
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import UTC, datetime
 
 from fastapi import FastAPI
 from linebot.v3.webhook import SignatureValidator
@@ -24,9 +23,8 @@ from app.worker import InboxWorker
 log = logging.getLogger(__name__)
 
 
-def create_app(settings: Settings | None = None, *, clock: Callable[[], datetime] | None = None) -> FastAPI:
+def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
-    clock = clock or (lambda: datetime.now(UTC))
     line_base_url = settings.line_api_base_url
     if settings.uses_embedded_emulator:
         line_base_url = settings.public_base_url.rstrip("/") + settings.embedded_emulator_path
@@ -38,8 +36,8 @@ def create_app(settings: Settings | None = None, *, clock: Callable[[], datetime
         line = LineClient(base_url=line_base_url, access_token=settings.line_channel_access_token,
                           timeout_seconds=settings.line_request_timeout_seconds)
         await line.open()
-        worker = InboxWorker(sessionmaker=sessionmaker, settings=settings, line=line, clock=clock)
-        sender = Sender(sessionmaker=sessionmaker, settings=settings, line=line, clock=clock)
+        worker = InboxWorker(sessionmaker=sessionmaker, settings=settings, line=line)
+        sender = Sender(sessionmaker=sessionmaker, settings=settings, line=line)
         sender_loop = Loop("outbox-sender", sender.run_once, poll_seconds=settings.worker_poll_seconds)
         inbox_loop = Loop("inbox-worker", worker.run_once, poll_seconds=settings.worker_poll_seconds,
                           after_work=sender_loop.wake.set)

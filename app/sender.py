@@ -13,7 +13,8 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
-from datetime import UTC, datetime
+from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -24,17 +25,17 @@ from app.line.client import LineClient, SendResult
 from app.line.errors import LineInvalidReplyToken, LinePermanent, LineRateLimited, LineRetryable
 from app.observability import OUTBOX_MESSAGES
 from models import OutboxKind, OutboxMessage
+from models.base import utcnow
 
 log = logging.getLogger(__name__)
 
 
+@dataclass(kw_only=True)
 class Sender:
-    def __init__(self, *, sessionmaker: async_sessionmaker[AsyncSession], settings: Settings, line: LineClient,
-                 clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
-        self.sessionmaker = sessionmaker
-        self.settings = settings
-        self.line = line
-        self.clock = clock
+    sessionmaker: async_sessionmaker[AsyncSession]
+    settings: Settings
+    line: LineClient
+    clock: Callable[[], datetime] = utcnow
 
     async def run_once(self) -> int:
         async with session_scope(self.sessionmaker) as session:

@@ -5,7 +5,8 @@ from __future__ import annotations
 import logging
 import traceback
 from collections.abc import Callable
-from datetime import UTC, datetime
+from dataclasses import dataclass
+from datetime import datetime
 
 from linebot.v3.webhooks import Event
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -18,21 +19,17 @@ from app.line.client import LineClient
 from app.line.errors import LineError
 from app.observability import EVENT_LAG, INBOX_EVENTS
 from models import InboxEvent
+from models.base import utcnow
 
 log = logging.getLogger(__name__)
 
 
-def utcnow() -> datetime:
-    return datetime.now(UTC)
-
-
+@dataclass(kw_only=True)
 class InboxWorker:
-    def __init__(self, *, sessionmaker: async_sessionmaker[AsyncSession], settings: Settings,
-                 line: LineClient | None, clock: Callable[[], datetime] = utcnow) -> None:
-        self.sessionmaker = sessionmaker
-        self.settings = settings
-        self.line = line
-        self.clock = clock
+    sessionmaker: async_sessionmaker[AsyncSession]
+    settings: Settings
+    line: LineClient
+    clock: Callable[[], datetime] = utcnow
 
     async def run_once(self) -> int:
         """Claim a batch and work it. Returns how many events were claimed."""
@@ -70,7 +67,7 @@ class InboxWorker:
         EVENT_LAG.observe(max(0.0, now.timestamp() - row.event_timestamp / 1000))
 
     async def _display_name(self, payload: dict) -> str | None:
-        if self.line is None or not handlers.needs_display_name(payload):
+        if not handlers.needs_display_name(payload):
             return None
         source = payload.get("source") or {}
         try:
