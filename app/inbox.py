@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import functools
-import random
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -139,24 +138,14 @@ async def claim(session: AsyncSession, *, now: datetime, lease_seconds: float, l
             and_(earlier.event_timestamp == InboxEvent.event_timestamp, earlier.id < InboxEvent.id),
         ),
     )
-    stmt = (
-        select(InboxEvent.id)
-        .where(
-            InboxEvent.status == InboxStatus.pending,
-            InboxEvent.available_at <= now,
-            or_(InboxEvent.claimed_until.is_(None), InboxEvent.claimed_until < now),
-            ~blocked_by_earlier,
-        )
-        .order_by(InboxEvent.event_timestamp, InboxEvent.id)
-        .limit(limit)
-    )
+    stmt = select(InboxEvent.id).where(~blocked_by_earlier).limit(limit)
     return await leases.claim(session, InboxEvent, stmt, now=now, lease_seconds=lease_seconds,
                               order_by=(InboxEvent.event_timestamp, InboxEvent.id))
 
 
 async def finish(session: AsyncSession, event: InboxEvent, *, now: datetime) -> bool:
-    """Mark done if the lease is still ours; call first in the handler's transaction (on PostgreSQL
-    it also locks the row until commit). False: another worker has it, do nothing."""
+    """Mark done if the lease is still ours, last in the handler's transaction so both commit
+    together. False: the lease ran out and another worker took the event; roll back."""
     result = await session.execute(
         update(InboxEvent)
         .where(InboxEvent.id == event.id, InboxEvent.claim_token == event.claim_token,
@@ -174,7 +163,7 @@ async def fail(session: AsyncSession, event: InboxEvent, error: str, *, now: dat
     if event.attempts >= max_attempts:
         values: dict[str, Any] = {"status": InboxStatus.dead, "processed_at": now}
     else:
-        delay = retry_base_seconds * 2 ** (event.attempts - 1) * random.uniform(0.8, 1.2)
+        delay = leases.backoff_seconds(event.attempts, base=retry_base_seconds)
         values = {"available_at": now + timedelta(seconds=delay)}
     await session.execute(
         update(InboxEvent)

@@ -1,22 +1,35 @@
 """Leases: how the inbox worker and the outbox sender take rows to work without taking them from
 each other. A claim marks rows with a fresh token and an expiry, committed before any work starts;
-a worker that dies leaves the lease to run out, and the row is claimed again."""
+a worker that dies leaves the lease to run out, and the row is claimed again. A try that fails
+puts the row back for later, after an exponential backoff.
+
+Both tables have the columns this needs: status, available_at, claimed_until, claim_token,
+attempts."""
 
 from __future__ import annotations
 
+import random
 import uuid
 from datetime import datetime, timedelta
 
-from sqlalchemy import Select, select, update
+from sqlalchemy import Select, and_, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.dialect import lock_skip_locked
 
 
+def due(model, now: datetime):
+    """Rows waiting to be worked: pending, past their backoff, and not leased by anyone."""
+    return and_(model.status == "pending", model.available_at <= now,
+                or_(model.claimed_until.is_(None), model.claimed_until < now))
+
+
 async def claim(session: AsyncSession, model, candidates: Select, *, now: datetime, lease_seconds: float,
                 order_by) -> list:
-    """Lease the rows whose ids `candidates` selects (locked with SKIP LOCKED on PostgreSQL, so
-    replicas never claim the same row) and count the attempt. Returns them in `order_by` order."""
+    """Lease the due rows among the ids `candidates` selects (locked with SKIP LOCKED on
+    PostgreSQL, so replicas never claim the same row) and count the attempt. Returns them in
+    `order_by` order."""
+    candidates = candidates.where(due(model, now)).order_by(*order_by)
     ids = list((await session.scalars(lock_skip_locked(session, candidates, model))).all())
     if not ids:
         return []
@@ -28,3 +41,9 @@ async def claim(session: AsyncSession, model, candidates: Select, *, now: dateti
         .execution_options(synchronize_session=False)
     )
     return list((await session.scalars(select(model).where(model.id.in_(ids)).order_by(*order_by))).all())
+
+
+def backoff_seconds(attempts: int, *, base: float, cap: float = float("inf")) -> float:
+    """base, 2·base, 4·base … after each failed try, at most `cap`, with ±20 % jitter so rows that
+    failed together do not come back together."""
+    return min(cap, base * 2 ** (attempts - 1)) * random.uniform(0.8, 1.2)

@@ -7,12 +7,11 @@ is resent after a timeout or a crash is accepted by LINE at most once (409 = alr
 
 from __future__ import annotations
 
-import random
 import uuid
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import exists, or_, select, update
+from sqlalchemy import exists, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -67,17 +66,7 @@ async def claim_due(session: AsyncSession, *, now: datetime, lease_seconds: floa
         earlier.status == OutboxStatus.pending,
         earlier.id < OutboxMessage.id,
     )
-    stmt = (
-        select(OutboxMessage.id)
-        .where(
-            OutboxMessage.status == OutboxStatus.pending,
-            OutboxMessage.available_at <= now,
-            or_(OutboxMessage.claimed_until.is_(None), OutboxMessage.claimed_until < now),
-            ~blocked,
-        )
-        .order_by(OutboxMessage.id)
-        .limit(limit)
-    )
+    stmt = select(OutboxMessage.id).where(~blocked).limit(limit)
     return await leases.claim(session, OutboxMessage, stmt, now=now, lease_seconds=lease_seconds,
                               order_by=(OutboxMessage.id,))
 
@@ -106,7 +95,7 @@ async def retry_later(session: AsyncSession, message: OutboxMessage, *, now: dat
     if retry_after is not None:
         delay = retry_after
     else:
-        delay = min(max_seconds, base_seconds * 2 ** (message.attempts - 1)) * random.uniform(0.8, 1.2)
+        delay = leases.backoff_seconds(message.attempts, base=base_seconds, cap=max_seconds)
     await _update(session, message, available_at=now + timedelta(seconds=delay), last_error=error[:4000],
                   claim_token=None, claimed_until=None)
 
