@@ -77,12 +77,12 @@ class Sender:
                 await self._record(outbox.switch_to_push, message, reason=str(exc))
         except LinePermanent as exc:
             OUTBOX_MESSAGES.labels("reply", "failed").inc()
-            await self._record(outbox.mark_failed, message, error=f"{exc.status}: {exc}")
+            await self._record(outbox.mark_failed, message, error=str(exc))
         except LineRetryable as exc:
             OUTBOX_MESSAGES.labels("reply", "retry").inc()
             # Retry soon: the token is only good for about a minute.
             await self._record(outbox.retry_later, message, error=str(exc), base_seconds=0.5, max_seconds=2.0,
-                               retry_after=getattr(exc, "retry_after", None))
+                               retry_after=exc.retry_after)
         else:
             await self._sent(message, "reply", result)
 
@@ -96,19 +96,14 @@ class Sender:
             return
         try:
             result = await self.line.push(message.recipient, message.messages, retry_key=message.retry_key)
-        except LineRateLimited as exc:
-            OUTBOX_MESSAGES.labels("push", "rate_limited").inc()
-            await self._record(outbox.retry_later, message, error=str(exc), retry_after=exc.retry_after,
-                               base_seconds=self.settings.outbox_retry_base_seconds,
-                               max_seconds=self.settings.outbox_retry_max_seconds)
         except LineRetryable as exc:
-            OUTBOX_MESSAGES.labels("push", "retry").inc()
-            await self._record(outbox.retry_later, message, error=f"{exc.status or ''} {exc}".strip(),
+            OUTBOX_MESSAGES.labels("push", "rate_limited" if isinstance(exc, LineRateLimited) else "retry").inc()
+            await self._record(outbox.retry_later, message, error=str(exc), retry_after=exc.retry_after,
                                base_seconds=self.settings.outbox_retry_base_seconds,
                                max_seconds=self.settings.outbox_retry_max_seconds)
         except LinePermanent as exc:
             OUTBOX_MESSAGES.labels("push", "failed").inc()
-            await self._record(outbox.mark_failed, message, error=f"{exc.status}: {exc}")
+            await self._record(outbox.mark_failed, message, error=str(exc))
         else:
             await self._sent(message, "push", result)
 

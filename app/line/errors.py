@@ -21,9 +21,14 @@ class LineError(Exception):
         super().__init__(message)
         self.status = status
 
+    def __str__(self) -> str:
+        """'400: Invalid reply token' — what the outbox keeps as the row's last error."""
+        message = super().__str__()
+        return f"{self.status}: {message}" if self.status else message
+
 
 class LineRetryable(LineError):
-    pass
+    retry_after: float | None = None  # seconds LINE asked us to wait (429 only)
 
 
 class LineRateLimited(LineRetryable):
