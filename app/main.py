@@ -26,8 +26,14 @@ log = logging.getLogger(__name__)
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     line_base_url = settings.line_api_base_url
-    if settings.uses_embedded_emulator:
+    emulator = None
+    if settings.uses_embedded_emulator:  # development without LINE: talk to our own stand-in
+        from app.line.emulator import LineEmulator
+
         line_base_url = settings.public_base_url.rstrip("/") + settings.embedded_emulator_path
+        emulator = LineEmulator(channel_secret=settings.line_channel_secret,
+                                access_token=settings.line_channel_access_token,
+                                webhook_url=settings.public_base_url.rstrip("/") + "/webhook")
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -58,6 +64,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             await sender_loop.stop()
             await app.state.inbox_writer.close()
             await line.close()
+            if emulator is not None:
+                await emulator.aclose()
             await engine.dispose()
 
     app = FastAPI(title="Rongtuk 1555", version="0.1.0", lifespan=lifespan,
@@ -70,12 +78,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(health.router)
     app.include_router(registry.router)
 
-    if settings.uses_embedded_emulator:
-        from app.line.emulator import LineEmulator
-
-        emulator = LineEmulator(channel_secret=settings.line_channel_secret,
-                                access_token=settings.line_channel_access_token,
-                                webhook_url=settings.public_base_url.rstrip("/") + "/webhook")
+    if emulator is not None:
         app.mount(settings.embedded_emulator_path, emulator.app)
         app.state.emulator = emulator
     return app

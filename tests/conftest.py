@@ -115,6 +115,7 @@ async def line_emulator():
     async with serve_asgi(emulator.app) as url:
         emulator.base_url = url
         yield emulator
+    await emulator.aclose()
 
 
 @pytest.fixture

@@ -15,7 +15,6 @@ from models import Agency, Invite, LineGroup, Person, Role
 
 # No 0/O, 1/I/L: codes are read off a screen and typed on a phone.
 _ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
-INVITE_PATTERN = re.compile(r"RT-[A-Z0-9]{4}-[A-Z0-9]{4}")
 
 
 def new_invite_code() -> str:
