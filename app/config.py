@@ -11,6 +11,7 @@ from pydantic import Field, PrivateAttr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 LINE_API_DEFAULT = "https://api.line.me"
+LINE_DATA_API_DEFAULT = "https://api-data.line.me"
 # Development credentials shared with the embedded LINE emulator; refused in production.
 DEV_CHANNEL_SECRET = "dev-channel-secret"
 DEV_ACCESS_TOKEN = "dev-access-token"
@@ -29,6 +30,8 @@ class Settings(BaseSettings):
     line_channel_secret: str = ""
     line_channel_access_token: str = ""
     line_api_base_url: str = LINE_API_DEFAULT
+    # Message content (images people send) comes from LINE's data host, not the API host.
+    line_data_api_base_url: str = LINE_DATA_API_DEFAULT
     admin_api_token: str = ""
     public_base_url: str = "http://127.0.0.1:8000"
     timezone: str = "Asia/Bangkok"
@@ -60,6 +63,21 @@ class Settings(BaseSettings):
 
     # Invites
     invite_valid_days: int = 7
+
+    # Coordination (SPEC §4): after ตอบกลับ / เสร็จแล้ว / อื่นๆ, how long the next messages count
+    # as the answer.
+    reply_window_seconds: int = 600
+    # Default SLA (SPEC §5): normal — acknowledge within 4 business hours, resolve within 15
+    # calendar days; urgent — acknowledge within 30 wall-clock minutes, resolve within 3 days.
+    sla_normal_ack_business_hours: float = 4.0
+    sla_normal_resolve_days: float = 15.0
+    sla_urgent_ack_minutes: float = 30.0
+    sla_urgent_resolve_days: float = 3.0
+    # Business calendar: BMA office hours, Asia/Bangkok
+    office_opens: str = "08:30"
+    office_closes: str = "16:30"
+    # Personal data (PDPA): complainant contact is erased this many days after a case closes.
+    pii_retention_days: int = 365
 
     run_workers: bool = True
     log_json: bool = True

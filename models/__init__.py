@@ -2,13 +2,28 @@
 
 from models.agency import Agency, AgencyKind
 from models.base import Base
-from models.case import Assignment, CaseEvent, CaseNumberCounter, ComplaintCase, Priority
+from models.case import (
+    OPEN_ASSIGNMENT,
+    Assignment,
+    AssignmentStatus,
+    CaseEvent,
+    CaseNumberCounter,
+    CaseStatus,
+    ChatPrompt,
+    ComplaintCase,
+    DayOff,
+    Media,
+    MessageLink,
+    Priority,
+    PromptKind,
+)
 from models.inbox import InboxEvent, InboxStatus
 from models.outbox import OutboxKind, OutboxMessage, OutboxStatus
 from models.person import Invite, LineGroup, Person, Role
 
 __all__ = [
-    "Agency", "AgencyKind", "Assignment", "Base", "CaseEvent", "CaseNumberCounter", "ComplaintCase",
-    "InboxEvent", "InboxStatus", "Invite", "LineGroup", "OutboxKind", "OutboxMessage",
-    "OutboxStatus", "Person", "Priority", "Role",
+    "OPEN_ASSIGNMENT", "Agency", "AgencyKind", "Assignment", "AssignmentStatus", "Base", "CaseEvent",
+    "CaseNumberCounter", "CaseStatus", "ChatPrompt", "ComplaintCase", "DayOff", "InboxEvent", "InboxStatus",
+    "Invite", "LineGroup", "Media", "MessageLink", "OutboxKind", "OutboxMessage", "OutboxStatus", "Person",
+    "Priority", "PromptKind", "Role",
 ]

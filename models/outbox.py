@@ -52,4 +52,6 @@ class OutboxMessage(Base):
     sent_message_ids: Mapped[list[str] | None] = mapped_column(JSONType)
     inbox_event_id: Mapped[int | None] = mapped_column(ForeignKey("inbox_event.id", ondelete="SET NULL"))
     case_id: Mapped[int | None] = mapped_column(ForeignKey("complaint_case.id", ondelete="SET NULL"), index=True)
+    # A case card: LINE accepting it is the assignment's delivered_at.
+    delivers_assignment_id: Mapped[int | None] = mapped_column(ForeignKey("assignment.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
