@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import dataclass
 from typing import Any
 
@@ -10,6 +9,7 @@ import aiohttp
 from linebot.v3.messaging import (
     AsyncApiClient,
     AsyncMessagingApi,
+    AsyncMessagingApiBlob,
     Configuration,
     PushMessageRequest,
     ReplyMessageRequest,
@@ -26,23 +26,48 @@ class SendResult:
     duplicate: bool = False  # 409 on the retry key: LINE had already accepted this request
 
 
-class LineClient:
-    """Open it inside the running event loop (the SDK opens an aiohttp session in its constructor)."""
+LINE_API = "https://api.line.me"
+LINE_DATA_API = "https://api-data.line.me"
 
-    def __init__(self, *, base_url: str, access_token: str, timeout_seconds: float) -> None:
-        self._config = Configuration(access_token=access_token, host=base_url.rstrip("/"))
+
+class LineClient:
+    """Open it inside the running event loop (the SDK opens an aiohttp session in its constructor).
+
+    `data_base_url` is where message content is served (LINE: `https://api-data.line.me`); None
+    means the same as `base_url` (the emulator serves both), except that LINE's own
+    `https://api.line.me` implies `https://api-data.line.me`, which is the only host LINE serves
+    content on.
+    """
+
+    def __init__(self, *, base_url: str, access_token: str, timeout_seconds: float,
+                 data_base_url: str | None = None) -> None:
+        base_url = base_url.rstrip("/")
+        if data_base_url is None:
+            data_base_url = LINE_DATA_API if base_url == LINE_API else base_url
+        self._config = Configuration(access_token=access_token, host=base_url)
+        # A second configuration, and so a second API client, for content: the SDK builds every URL
+        # as `Configuration.host + path` whenever `host` is set, and the `_host` the blob API
+        # hard-codes ('https://api-data.line.me') is used only when it is not. One client per host.
+        self._data_config = Configuration(access_token=access_token, host=data_base_url.rstrip("/"))
         self._timeout = timeout_seconds
         self._api_client: AsyncApiClient | None = None
         self._api: AsyncMessagingApi | None = None
+        self._data_client: AsyncApiClient | None = None
+        self._blob: AsyncMessagingApiBlob | None = None
 
     async def open(self) -> None:
         self._api_client = AsyncApiClient(self._config)
         self._api = AsyncMessagingApi(self._api_client)
+        self._data_client = AsyncApiClient(self._data_config)
+        self._blob = AsyncMessagingApiBlob(self._data_client)
 
     async def close(self) -> None:
         if self._api_client is not None:
             await self._api_client.close()
             self._api_client = self._api = None
+        if self._data_client is not None:
+            await self._data_client.close()
+            self._data_client = self._blob = None
 
     @property
     def api(self) -> AsyncMessagingApi:
@@ -68,11 +93,28 @@ class LineClient:
                 profile = await self.api.get_group_member_profile(group_id, user_id, _request_timeout=self._timeout)
             else:
                 profile = await self.api.get_profile(user_id, _request_timeout=self._timeout)
-        except (ApiException, asyncio.TimeoutError, aiohttp.ClientError) as exc:
+        except (TimeoutError, ApiException, aiohttp.ClientError) as exc:
             if isinstance(exc, ApiException) and exc.status == 404:
                 return None
             raise translate(exc) from exc
         return profile.display_name
+
+    async def content(self, message_id: str) -> tuple[bytes, str]:
+        """What a user sent (image, video, audio, file): its bytes and content type.
+
+        Raises the translated error: `LinePermanent` (404) when LINE has no such content (unknown
+        id, or expired: LINE keeps content for a limited time), `LineRetryable` on 5xx/timeouts.
+        """
+        if self._blob is None:
+            raise RuntimeError("LineClient is not open")
+        try:
+            response = await self._blob.get_message_content_with_http_info(
+                message_id, _request_timeout=self._timeout)
+        except (TimeoutError, ApiException, aiohttp.ClientError) as exc:
+            raise translate(exc) from exc
+        headers = response.headers or {}
+        content_type = headers.get("content-type") or "application/octet-stream"
+        return bytes(response.data or b""), content_type
 
     @staticmethod
     async def _send(call) -> SendResult:
@@ -82,7 +124,7 @@ class LineClient:
             if exc.status == 409 and exc.headers and exc.headers.get("x-line-accepted-request-id"):
                 return SendResult(exc.headers["x-line-accepted-request-id"], None, duplicate=True)
             raise translate(exc) from exc
-        except (asyncio.TimeoutError, aiohttp.ClientError) as exc:
+        except (TimeoutError, aiohttp.ClientError) as exc:
             raise translate(exc) from exc
         headers = response.headers or {}
         data = response.data

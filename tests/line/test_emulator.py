@@ -16,6 +16,7 @@ from fastapi import FastAPI, Request, Response
 from linebot.v3.messaging import (
     AsyncApiClient,
     AsyncMessagingApi,
+    AsyncMessagingApiBlob,
     Configuration,
     ErrorResponse,
     MarkMessagesAsReadByTokenRequest,
@@ -31,7 +32,7 @@ from linebot.v3.webhooks import MessageEvent
 
 from app.line import events
 from app.line.emulator import LineEmulator
-from app.line.emulator.limits import AUTH_FAILED
+from app.line.emulator.limits import AUTH_FAILED, grapheme_length
 from app.line.testing import serve_asgi
 
 SECRET = "emulator-test-secret"
@@ -572,3 +573,196 @@ async def test_say_delivers_a_text_and_returns_the_answers():
     assert answer.json() == {"answers": ["echo: สวัสดี"]}
     [(user_id, profile)] = emulator.users.items()  # the one who spoke is now a friend with a name
     assert user_id.startswith("U") and profile.displayName == "ผู้ทดสอบ"
+
+
+# -- message content (what users send) ------------------------------------------------------------
+
+
+async def test_message_content_is_served_with_its_type_and_404_when_unknown(line: Served):
+    jpeg = b"\xff\xd8\xff\xe0" + bytes(range(256)) * 40
+    line.emulator.add_content("325708", jpeg)
+    line.emulator.add_content("325709", b"\x89PNG\r\n", content_type="image/png")
+    # host set: the SDK's blob API uses it too, instead of its hard-coded api-data.line.me
+    blob = AsyncMessagingApiBlob(line.api.api_client)
+
+    found = await blob.get_message_content_with_http_info("325708")
+    assert (found.status_code, bytes(found.data)) == (200, jpeg)
+    assert found.headers["content-type"] == "image/jpeg"
+    uuid.UUID(found.headers["x-line-request-id"])
+    assert bytes(await blob.get_message_content("325709")) == b"\x89PNG\r\n"
+
+    with pytest.raises(ApiException) as missing:
+        await blob.get_message_content("999999")
+    assert missing.value.status == 404
+    assert json.loads(missing.value.body) == {"message": "Not found"}
+
+    bare = await line.http.get("/v2/bot/message/325708/content")
+    assert bare.status_code == 401
+    assert [(r.method, r.path, r.status, r.response) for r in line.emulator.requests] == [
+        ("GET", "/v2/bot/message/325708/content", 200, {"contentType": "image/jpeg", "size": len(jpeg)}),
+        ("GET", "/v2/bot/message/325709/content", 200, {"contentType": "image/png", "size": 6}),
+        ("GET", "/v2/bot/message/999999/content", 404, {"message": "Not found"}),
+        ("GET", "/v2/bot/message/325708/content", 401, {"message": AUTH_FAILED}),
+    ]
+    assert (await line.http.get("/_emulator/requests")).json()[0]["response"]["size"] == len(jpeg)
+
+
+async def test_message_content_honours_faults_and_reset_forgets_it(line: Served):
+    line.emulator.add_content("1", b"image")
+    line.emulator.add_fault("/content", status=500)
+    blob = AsyncMessagingApiBlob(line.api.api_client)
+    with pytest.raises(ApiException) as failed:
+        await blob.get_message_content("1")
+    assert failed.value.status == 500
+    assert bytes(await blob.get_message_content("1")) == b"image"
+
+    line.emulator.reset()
+    with pytest.raises(ApiException) as gone:
+        await blob.get_message_content("1")
+    assert gone.value.status == 404
+
+
+async def test_content_control_endpoint_then_an_image_event_for_it(line: Served):
+    stored = await line.http.post("/_emulator/content/424242", content=b"GIF89a", headers={"content-type": "image/gif"})
+    assert stored.json() == {"messageId": "424242", "contentType": "image/gif", "size": 6}
+    fetched = await line.http.get("/v2/bot/message/424242/content", headers={"authorization": f"Bearer {TOKEN}"})
+    assert (fetched.status_code, fetched.content, fetched.headers["content-type"]) == (200, b"GIF89a", "image/gif")
+
+    async with receiver() as (url, received):
+        line.emulator.webhook_url = url
+        image = events.image_message(USER, message_id="424242")
+        assert (await line.http.post("/_emulator/deliver", json={"events": [image]})).json()["status"] == 200
+    [parsed] = received[0].events
+    assert parsed.message.id == "424242" and parsed.message.content_provider.type == "line"
+
+
+# -- action labels, Flex sizes, image and location messages --------------------------------------
+
+
+def test_grapheme_length_counts_thai_clusters_and_emoji_once():
+    assert grapheme_length("ไม่ใช่หน่วยงานเรา") == 14  # 17 code points: 3 tone marks join
+    assert grapheme_length("ไม่อยู่ในอำนาจหน้าที่") == 14  # 21 code points: marks and SARA AM join
+    assert grapheme_length("กำ") == 1
+    assert grapheme_length("🍎") == 1 and grapheme_length("👍🏽") == 1 and grapheme_length("👨‍👩‍👧") == 1
+    assert grapheme_length("🇹🇭🇯🇵") == 2
+    assert grapheme_length("e\u0301") == 1 and grapheme_length("") == 0
+
+
+def quick_reply(*labels: str) -> dict:
+    items = [{"type": "action", "action": {"type": "postback", "label": label, "data": f"reason={i}"}}
+             for i, label in enumerate(labels)]
+    return {"type": "text", "text": "เลือกเหตุผล", "quickReply": {"items": items}}
+
+
+async def test_action_labels_are_at_most_20_graphemes(line: Served):
+    fine = quick_reply("ไม่ใช่หน่วยงานเรา", "ไม่อยู่ในอำนาจหน้าที่", "ก" * 20, "👍" * 20)
+    assert (await line.post(PUSH, {"to": USER, "messages": [fine]})).status_code == 200
+
+    refused = await line.post(PUSH, {"to": USER, "messages": [quick_reply("ไม่อยู่ในอำนาจหน้าที่", "ก" * 21)]})
+    assert refused.status_code == 400
+    assert refused.json()["details"] == [
+        {"message": "Length must be between 0 and 20", "property": "messages[0].quickReply.items[1].action.label"}]
+    assert len(line.emulator.accepted_messages()) == 1
+
+
+async def test_action_labels_in_templates_and_flex_are_checked(line: Served):
+    long = "ส่งต่อให้หน่วยงานที่รับผิดชอบ"  # 21 graphemes
+    template = {"type": "template", "altText": "เลือก", "template": {
+        "type": "buttons", "text": "เลือก",
+        "defaultAction": {"type": "uri", "label": long, "uri": "https://example.com"},
+        "actions": [{"type": "message", "label": "รับเรื่อง", "text": "รับ"},
+                    {"type": "datetimepicker", "label": long, "data": "when", "mode": "date"}]}}
+    button = {"type": "button", "action": {"type": "message", "label": long, "text": "ส่งต่อ"}}
+    flex = {"type": "flex", "altText": "เรื่อง", "contents": {
+        "type": "bubble", "body": {"type": "box", "layout": "vertical", "contents": [button]}}}
+    imagemap = {"type": "imagemap", "baseUrl": "https://example.com/map", "altText": "แผนที่",
+                "baseSize": {"width": 1040, "height": 1040},
+                "actions": [{"type": "message", "label": long, "text": "x",
+                             "area": {"x": 0, "y": 0, "width": 520, "height": 520}}]}
+
+    response = await line.post(PUSH, {"to": USER, "messages": [template, flex, imagemap]})
+
+    assert response.status_code == 400
+    assert [d["property"] for d in response.json()["details"]] == [
+        "messages[0].template.defaultAction.label",
+        "messages[0].template.actions[1].label",
+        "messages[1].contents.body.contents[0].action.label",
+    ]
+    button["action"]["label"] = "ส่งต่อ"
+    template["template"]["defaultAction"]["label"] = template["template"]["actions"][1]["label"] = "ดูรายละเอียด"
+    assert (await line.post(PUSH, {"to": USER, "messages": [template, flex, imagemap]})).status_code == 200
+
+
+def bubble(size: int) -> dict:
+    """A bubble whose compact JSON is exactly `size` bytes."""
+    shell = {"type": "bubble", "body": {"type": "box", "layout": "vertical", "contents": [{"type": "text", "text": ""}]}}
+    overhead = len(json.dumps(shell, separators=(",", ":")))
+    shell["body"]["contents"][0]["text"] = "x" * (size - overhead)
+    return shell
+
+
+def flex_of(contents: dict) -> dict:
+    return {"type": "flex", "altText": "เรื่อง", "contents": contents}
+
+
+async def test_flex_bubble_is_at_most_30_kb(line: Served):
+    assert (await line.post(PUSH, {"to": USER, "messages": [flex_of(bubble(30 * 1024))]})).status_code == 200
+    too_big = await line.post(PUSH, {"to": USER, "messages": [flex_of(bubble(30 * 1024 + 1))]})
+    assert too_big.status_code == 400
+    assert too_big.json()["details"] == [{"message": "Size must be at most 30720 bytes", "property": "messages[0].contents"}]
+    # bytes of UTF-8, not characters: 10,241 Thai letters are 30,723 bytes
+    thai = bubble(1000)
+    thai["body"]["contents"][0]["text"] = "ก" * 10_241
+    assert (await line.post(PUSH, {"to": USER, "messages": [flex_of(thai)]})).status_code == 400
+
+
+async def test_flex_carousel_is_at_most_12_bubbles_and_50_kb(line: Served):
+    def carousel(*bubbles: dict) -> dict:
+        return flex_of({"type": "carousel", "contents": list(bubbles)})
+
+    assert (await line.post(PUSH, {"to": USER, "messages": [carousel(*[bubble(200)] * 12)]})).status_code == 200
+    thirteen = await line.post(PUSH, {"to": USER, "messages": [carousel(*[bubble(200)] * 13)]})
+    assert thirteen.json()["details"] == [{"message": "Size must be between 1 and 12", "property": "messages[0].contents.contents"}]
+
+    assert (await line.post(PUSH, {"to": USER, "messages": [carousel(bubble(20_000), bubble(20_000))]})).status_code == 200
+    heavy = await line.post(PUSH, {"to": USER, "messages": [carousel(bubble(20_000), bubble(20_000), bubble(20_000))]})
+    assert heavy.status_code == 400
+    assert heavy.json()["details"] == [{"message": "Size must be at most 51200 bytes", "property": "messages[0].contents"}]
+    fat_bubble = await line.post(PUSH, {"to": USER, "messages": [carousel(bubble(200), bubble(31_000))]})
+    assert fat_bubble.json()["details"] == [
+        {"message": "Size must be at most 30720 bytes", "property": "messages[0].contents.contents[1]"}]
+    assert len(line.emulator.accepted_messages()) == 2
+
+
+async def test_image_message_urls(line: Served):
+    bad = [{"type": "image", "originalContentUrl": "ftp://example.com/a.jpg"},
+           {"type": "image", "originalContentUrl": "https://example.com/" + "a" * 1981,
+            "previewImageUrl": "https://example.com/p.jpg"}]
+    response = await line.post(PUSH, {"to": USER, "messages": bad})
+    assert response.status_code == 400
+    assert response.json()["details"] == [
+        {"message": "must be an https URL", "property": "messages[0].originalContentUrl"},
+        {"message": "must be specified", "property": "messages[0].previewImageUrl"},
+        {"message": "Length must be between 0 and 2000", "property": "messages[1].originalContentUrl"},
+    ]
+    good = [{"type": "image", "originalContentUrl": "https://example.com/" + "a" * 1980,
+             "previewImageUrl": "https://example.com/p.jpg"},
+            # http: the service in development serves its own images from http://127.0.0.1
+            {"type": "image", "originalContentUrl": "http://127.0.0.1:8000/media/1.jpg",
+             "previewImageUrl": "http://127.0.0.1:8000/media/1-preview.jpg"}]
+    assert (await line.post(PUSH, {"to": USER, "messages": good})).status_code == 200
+    assert [m["type"] for m in line.emulator.accepted_messages()] == ["image", "image"]
+
+
+async def test_location_message_fields(line: Served):
+    bad = {"type": "location", "title": "ก" * 101, "latitude": "13.75", "longitude": True}
+    response = await line.post(PUSH, {"to": USER, "messages": [bad]})
+    assert response.status_code == 400
+    assert response.json()["details"] == [
+        {"message": "Length must be between 0 and 100", "property": "messages[0].title"},
+        {"message": "must be specified", "property": "messages[0].address"},
+        {"message": "must be specified", "property": "messages[0].latitude"},
+        {"message": "must be specified", "property": "messages[0].longitude"},
+    ]
+    good = {"type": "location", "title": "ก" * 100, "address": "ถนนสีลม เขตบางรัก", "latitude": 13.7246, "longitude": 100}
+    assert (await line.post(PUSH, {"to": USER, "messages": [good]})).status_code == 200

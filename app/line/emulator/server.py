@@ -3,8 +3,9 @@
 It behaves like LINE wherever the service depends on it: bearer auth, single-use reply tokens
 that expire, `X-Line-Retry-Key` semantics (409 with `x-line-accepted-request-id`; a failed request
 does not consume its key), LINE's validation limits and error bodies, profiles, and injectable
-faults (5xx, 429 with Retry-After, latency). It also plays LINE's other half: `deliver()` signs
-webhook events and POSTs them to the service, registering their reply tokens.
+faults (5xx, 429 with Retry-After, latency), and the content of messages users send (LINE serves
+it from `api-data.line.me`; the emulator serves it on its one base URL). It also plays LINE's other
+half: `deliver()` signs webhook events and POSTs them to the service, registering their reply tokens.
 
 Control endpoints live under `/_emulator/` without auth: the emulator only ever runs on a
 developer's or CI's machine.
@@ -21,7 +22,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, tzinfo
 from http import HTTPStatus
-from typing import Any
+from typing import Annotated, Any
 
 import httpx
 import uvicorn
@@ -29,9 +30,16 @@ from fastapi import Body, FastAPI, Request
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 
 from app.line import events as line_events
-
 from app.line.emulator.limits import (
-    AUTH_FAILED, LineApiError, MAX_BODY_BYTES, MAX_MULTICAST_TO, QUOTABLE_TYPES, RETRY_KEY_TTL_SECONDS, UUID_PATTERN, invalid, validate_messages,
+    AUTH_FAILED,
+    MAX_BODY_BYTES,
+    MAX_MULTICAST_TO,
+    QUOTABLE_TYPES,
+    RETRY_KEY_TTL_SECONDS,
+    UUID_PATTERN,
+    LineApiError,
+    invalid,
+    validate_messages,
 )
 from app.line.emulator.transcript import describe_event, describe_message, line
 
@@ -71,6 +79,16 @@ class _Fault:
 
 
 @dataclass
+class _Content:
+    data: bytes
+    content_type: str
+
+    def summary(self) -> dict[str, Any]:
+        """What a recorded request keeps of it (bytes don't go in the JSON of `/_emulator/requests`)."""
+        return {"contentType": self.content_type, "size": len(self.data)}
+
+
+@dataclass
 class _ReplyToken:
     issued_at: float
     chat_id: str | None
@@ -79,10 +97,11 @@ class _ReplyToken:
 
 @dataclass
 class _Profile:
-    displayName: str  # noqa: N815 (LINE's field names, served as they are)
-    userId: str  # noqa: N815
-    pictureUrl: str | None = None  # noqa: N815
-    statusMessage: str | None = None  # noqa: N815
+    # camelCase: LINE's field names, served as they are
+    displayName: str
+    userId: str
+    pictureUrl: str | None = None
+    statusMessage: str | None = None
     language: str | None = None
 
     def as_json(self, *fields_: str) -> dict[str, str]:
@@ -153,12 +172,14 @@ class LineEmulator:
         self._faults: list[_Fault] = []
         self._tokens: dict[str, _ReplyToken] = {}
         self._retry_keys: dict[str, tuple[str, float]] = {}  # key → (accepted request id, at)
+        self._content: dict[str, _Content] = {}  # message id → what the user sent
         self._webhook_client: httpx.AsyncClient | None = None
         self._webhook_client_loop: asyncio.AbstractEventLoop | None = None
         self._routes: list[tuple[str, re.Pattern[str], Callable[..., tuple[int, Any, dict[str, str]]]]] = [
             ("POST", re.compile(r"/v2/bot/message/reply"), self._reply),
             ("POST", re.compile(r"/v2/bot/message/push"), self._push),
             ("POST", re.compile(r"/v2/bot/message/multicast"), self._multicast),
+            ("GET", re.compile(r"/v2/bot/message/(?P<message_id>[^/]+)/content"), self._message_content),
             ("GET", re.compile(r"/v2/bot/profile/(?P<user_id>[^/]+)"), self._profile),
             ("GET", re.compile(r"/v2/bot/group/(?P<group_id>[^/]+)/member/(?P<user_id>[^/]+)"), self._member),
             ("GET", re.compile(r"/v2/bot/group/(?P<group_id>[^/]+)/summary"), self._group_summary),
@@ -198,6 +219,11 @@ class LineEmulator:
             picture_url = picture_url or self.users[user_id].pictureUrl
         self.groups.setdefault(group_id, _Group()).members[user_id] = _Profile(display_name, user_id, picture_url)
 
+    def add_content(self, message_id: str, data: bytes, content_type: str = "image/jpeg") -> None:
+        """What the user sent in message `message_id` (an image event's): served by
+        `GET /v2/bot/message/{message_id}/content`."""
+        self._content[message_id] = _Content(bytes(data), content_type)
+
     def add_fault(self, path: str, *, status: int = 500, times: int = 1, retry_after: int | None = None,
                   delay_seconds: float = 0.0, body: dict[str, Any] | None = None) -> None:
         """The next `times` API calls whose path ends with `path` get this answer instead.
@@ -212,12 +238,13 @@ class LineEmulator:
         self._faults.clear()
 
     def reset(self) -> None:
-        """Forget traffic: requests, deliveries, accepted messages, faults, reply tokens, retry keys.
+        """Forget traffic: requests, deliveries, accepted messages, faults, reply tokens, retry keys,
+        and message content (it belongs to the messages delivered).
 
         Users and groups stay: they are set-up, not traffic.
         """
         for collection in (self.requests, self.deliveries, self._accepted, self._timeline,
-                           self._faults, self._tokens, self._retry_keys):
+                           self._faults, self._tokens, self._retry_keys, self._content):
             collection.clear()
 
     def accepted_messages(self, to: str | None = None) -> list[dict[str, Any]]:
@@ -284,8 +311,12 @@ class LineEmulator:
             status, body, extra = await self._answer(record, raw)
         except LineApiError as exc:
             status, body, extra = exc.status, exc.body, exc.headers
+        headers = {"x-line-request-id": record.request_id, **extra}
+        if isinstance(body, _Content):
+            record.status, record.response = status, body.summary()
+            return Response(body.data, status, headers=headers, media_type=body.content_type)
         record.status, record.response = status, body
-        return JSONResponse(body, status, headers={"x-line-request-id": record.request_id, **extra})
+        return JSONResponse(body, status, headers=headers)
 
     async def _answer(self, record: RecordedRequest, raw: bytes) -> tuple[int, Any, dict[str, str]]:
         if record.headers.get("authorization") != f"Bearer {self.access_token}":
@@ -359,6 +390,12 @@ class LineEmulator:
         self._accept("multicast", to, body["messages"], record.request_id)
         self._consume_retry_key(key, record.request_id)
         return 200, {}, {}
+
+    def _message_content(self, record: RecordedRequest, message_id: str) -> tuple[int, Any, dict[str, str]]:
+        content = self._content.get(message_id)
+        if content is None:
+            raise LineApiError(404, "Not found")
+        return 200, content, {}
 
     def _profile(self, record: RecordedRequest, user_id: str) -> tuple[int, Any, dict[str, str]]:
         if user_id not in self.users:
@@ -478,8 +515,8 @@ class LineEmulator:
             return await self._handle(request, "/v2/" + rest)
 
         @app.post("/_emulator/deliver")
-        async def deliver(events: list[dict[str, Any]] = Body(..., embed=True),
-                          signature: str | None = Body(None, embed=True)) -> Response:
+        async def deliver(events: Annotated[list[dict[str, Any]], Body(embed=True)],
+                          signature: Annotated[str | None, Body(embed=True)] = None) -> Response:
             if not self.webhook_url:
                 return JSONResponse({"message": "webhook_url is not set"}, 409)
             try:
@@ -510,6 +547,14 @@ class LineEmulator:
             await asyncio.sleep(0.2)  # an answer may come in several requests
             return JSONResponse({"answers": [describe_message(m) for m in self.accepted_messages(chat)[before:]]})
 
+        @app.post("/_emulator/content/{message_id}")
+        async def put_content(message_id: str, request: Request) -> dict[str, Any]:
+            """Store what a user sends in message `message_id` (raw body, its content-type): then
+            deliver an image event with that id (`/_emulator/deliver`) and the service can fetch it."""
+            self.add_content(message_id, await request.body(),
+                             request.headers.get("content-type") or "application/octet-stream")
+            return {"messageId": message_id, **self._content[message_id].summary()}
+
         @app.get("/_emulator/requests")
         async def list_requests() -> list[dict[str, Any]]:
             return [asdict(r) for r in self.requests]
@@ -526,7 +571,7 @@ class LineEmulator:
         @app.post("/_emulator/faults")
         async def add_fault(path: str = Body(...), status: int = Body(500), times: int = Body(1),
                             retry_after: int | None = Body(None), delay_seconds: float = Body(0.0),
-                            body: dict[str, Any] | None = Body(None)) -> dict[str, Any]:
+                            body: Annotated[dict[str, Any] | None, Body()] = None) -> dict[str, Any]:
             self.add_fault(path, status=status, times=times, retry_after=retry_after,
                            delay_seconds=delay_seconds, body=body)
             return {}
@@ -537,8 +582,8 @@ class LineEmulator:
             return {}
 
         @app.put("/_emulator/users/{user_id}")
-        async def put_user(user_id: str, displayName: str = Body(...),  # noqa: N803
-                           pictureUrl: str | None = Body(None), statusMessage: str | None = Body(None),  # noqa: N803
+        async def put_user(user_id: str, displayName: str = Body(...),
+                           pictureUrl: str | None = Body(None), statusMessage: str | None = Body(None),
                            language: str | None = Body("th")) -> dict[str, Any]:
             self.add_user(user_id, displayName, picture_url=pictureUrl, status_message=statusMessage,
                           language=language)

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from datetime import datetime, tzinfo
 from typing import Any
 
+
 def line(at: float, tz: tzinfo, who: str, what: str) -> str:
     stamp = datetime.fromtimestamp(at, tz).strftime("%H:%M:%S")
     head = f"[{stamp}] {who}: "
