@@ -8,7 +8,14 @@ from pathlib import Path
 
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
+
+from app.dialect import PercentileCont
 
 
 def create_engine(database_url: str, **kwargs) -> AsyncEngine:
@@ -43,11 +50,23 @@ def _tune_sqlite(engine: AsyncEngine) -> None:
         cur.execute("PRAGMA foreign_keys=ON")
         cur.execute("PRAGMA busy_timeout=30000")
         cur.close()
+        _register_functions(dbapi_conn)
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(conn) -> None:
         if conn.get_execution_options().get("isolation_level") != "AUTOCOMMIT":
             conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def _register_functions(dbapi_conn) -> None:
+    """The aggregates SQLite lacks (app.dialect): `percentile_cont(value, fraction)`.
+
+    aiosqlite runs the sqlite3 connection on a thread of its own, and sqlite3 only lets that thread
+    register functions; aiosqlite wraps `create_function` but not `create_aggregate`, so the call
+    goes through the same queue its own methods use (`_execute`, on its `_conn`)."""
+    dbapi_conn.run_async(
+        lambda conn: conn._execute(conn._conn.create_aggregate, "percentile_cont", 2, PercentileCont)
+    )
 
 
 def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

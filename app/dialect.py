@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Select
+import math
+from array import array
+
+from sqlalchemy import Double, Select, literal_column
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.functions import FunctionElement
 
 
 def insert_ignoring_duplicates(dialect_name: str, table, index_elements: list[str]):
@@ -20,3 +25,76 @@ def lock_skip_locked(session: AsyncSession, stmt: Select, *of) -> Select:
     if session.bind.dialect.name == "postgresql":
         return stmt.with_for_update(skip_locked=True, of=of or None)
     return stmt
+
+
+# -- percentiles ---------------------------------------------------------------------------------
+#
+# One definition on both databases, PostgreSQL's `percentile_cont`: over the n non-NULL values in
+# ascending order v[0] … v[n-1], the fraction f falls at position p = f·(n-1); the result is
+# v[⌊p⌋] + (p - ⌊p⌋)·(v[⌈p⌉] - v[⌊p⌋]), NULL when there are no values. SQLite has no such
+# aggregate, so app.db registers `PercentileCont` below on every SQLite connection under the same
+# name, and `percentile_cont()` writes each database's spelling.
+
+
+class percentile_cont(FunctionElement):  # lower case, like the SQL functions in sqlalchemy.func
+    """`percentile_cont(fraction, column)`: the continuous percentile of a column, as a SQL aggregate."""
+
+    type = Double()
+    name = "percentile_cont"
+    inherit_cache = True
+
+    def __init__(self, fraction: float, column) -> None:
+        fraction = float(fraction)
+        if not 0.0 <= fraction <= 1.0:
+            raise ValueError(f"percentile fraction must be between 0 and 1, not {fraction}")
+        # A literal, not a bound parameter: it is part of the statement's shape (and its cache key).
+        super().__init__(literal_column(repr(fraction), Double()), column)
+
+
+@compiles(percentile_cont)
+def _percentile_cont_standard(element: percentile_cont, compiler, **kw) -> str:
+    fraction, column = element.clauses
+    return (f"percentile_cont({compiler.process(fraction, **kw)}) "
+            f"WITHIN GROUP (ORDER BY {compiler.process(column, **kw)})")
+
+
+@compiles(percentile_cont, "sqlite")
+def _percentile_cont_sqlite(element: percentile_cont, compiler, **kw) -> str:
+    fraction, column = element.clauses
+    return f"percentile_cont({compiler.process(column, **kw)}, {compiler.process(fraction, **kw)})"
+
+
+def percentile_of_sorted(values, fraction: float) -> float | None:
+    """PostgreSQL's percentile_cont over values already in ascending order, step for step
+    (orderedsetaggs.c: floor/ceil of f·(n-1), then lo + (hi - lo)·proportion), so that both
+    databases give the same float to the last bit."""
+    n = len(values)
+    if n == 0 or fraction is None:
+        return None
+    if not 0.0 <= fraction <= 1.0:
+        raise ValueError(f"percentile fraction must be between 0 and 1, not {fraction}")
+    position = fraction * (n - 1)
+    first, second = math.floor(position), math.ceil(position)
+    low = float(values[first])
+    if second == first:
+        return low
+    return low + (position - first) * (float(values[second]) - low)
+
+
+class PercentileCont:
+    """The SQLite aggregate `percentile_cont(value, fraction)`; NULL values are skipped. Values are
+    kept as C doubles (8 bytes each) until the group ends, then sorted once."""
+
+    __slots__ = ("_fraction", "_values")
+
+    def __init__(self) -> None:
+        self._values = array("d")
+        self._fraction = None
+
+    def step(self, value, fraction) -> None:
+        if value is not None:
+            self._values.append(value)
+        self._fraction = fraction
+
+    def finalize(self) -> float | None:
+        return percentile_of_sorted(sorted(self._values), self._fraction)
