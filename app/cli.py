@@ -31,6 +31,8 @@ def main(argv: list[str] | None = None) -> int:
     create.add_argument("--role", required=True, choices=["centre", "coordinator", "manager", "admin"])
     create.add_argument("--agency", help="unit code or name (e.g. 1004, บางรัก); none for a BMA-wide manager/admin")
 
+    sub.add_parser("demo", help="play a day at the complaints centre against the built-in LINE emulator (Thai transcript)")
+
     emu = sub.add_parser("line-emulator", help="a local stand-in for the LINE Messaging API")
     emu.add_argument("--host", default="127.0.0.1")
     emu.add_argument("--port", type=int, default=8090)
@@ -134,6 +136,12 @@ def _invite(args) -> int:
     return 0
 
 
+def _demo(args) -> int:
+    from app import demo
+
+    return demo.main(sys.stdout)
+
+
 def _line_emulator(args) -> int:
     from app.line import emulator
 
@@ -159,7 +167,8 @@ class _session:
         await self.engine.dispose()
 
 
-_COMMANDS = {"serve": _serve, "db": _db, "agencies": _agencies, "invite": _invite, "line-emulator": _line_emulator}
+_COMMANDS = {"serve": _serve, "db": _db, "agencies": _agencies, "invite": _invite, "demo": _demo,
+             "line-emulator": _line_emulator}
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -100,6 +100,9 @@ class Settings(BaseSettings):
     @model_validator(mode="after")
     def _check(self) -> Settings:
         ZoneInfo(self.timezone)  # unknown zone → clear error at start
+        if self.line_api_base_url != LINE_API_DEFAULT and self.line_data_api_base_url == LINE_DATA_API_DEFAULT:
+            # A stand-in for LINE (the emulator) serves content on the same host as the API.
+            self.line_data_api_base_url = self.line_api_base_url
         if self.environment == "production":
             missing = [
                 name

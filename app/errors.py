@@ -4,17 +4,22 @@
     DomainError
     ├── NotFound              404
     │   ├── AgencyNotFound
+    │   ├── CaseNotFound
     │   └── InviteNotFound
     ├── AmbiguousAgency       409  (a name that finds several units; carries the candidates)
+    ├── TransitionNotAllowed  409  (an action the case's current state does not allow)
+    │   └── StaleCard              (a button of an assignment that is no longer current)
     ├── InviteExpired         410
     ├── InviteUsed            410
     ├── NotAllowed            403  (a person acting outside their role or unit)
+    │   └── NotYourUnit
     └── InvalidInput          422
 """
 
 from __future__ import annotations
 
 from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 
@@ -39,6 +44,10 @@ class InviteNotFound(NotFound):
     pass
 
 
+class CaseNotFound(NotFound):
+    pass
+
+
 class AmbiguousAgency(DomainError):
     status_code = 409
 
@@ -59,11 +68,31 @@ class NotAllowed(DomainError):
     status_code = 403
 
 
+class NotYourUnit(NotAllowed):
+    pass
+
+
+class TransitionNotAllowed(DomainError):
+    status_code = 409
+
+
+class StaleCard(TransitionNotAllowed):
+    pass
+
+
 class InvalidInput(DomainError):
     status_code = 422
 
 
 def install(app: FastAPI) -> None:
+    @app.exception_handler(RequestValidationError)
+    async def _invalid_request(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        """FastAPI's own validation, in the same shape as every other error."""
+        problems = [{"where": ".".join(str(p) for p in err["loc"]), "problem": err["msg"]} for err in exc.errors()]
+        message = "; ".join(f"{p['where']}: {p['problem']}" for p in problems)
+        return JSONResponse({"error": "InvalidInput", "message": message, "details": {"problems": problems}},
+                            status_code=422)
+
     @app.exception_handler(DomainError)
     async def _domain_error(_request: Request, exc: DomainError) -> JSONResponse:
         body = {"error": type(exc).__name__, "message": exc.message}

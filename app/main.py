@@ -11,7 +11,7 @@ from fastapi import FastAPI
 from linebot.v3.webhook import SignatureValidator
 
 from app import errors
-from app.api import health, registry, webhook
+from app.api import cases, health, media, metrics, registry, webhook
 from app.config import Settings, get_settings
 from app.db import create_engine, create_sessionmaker
 from app.inbox import InboxWriter
@@ -26,11 +26,12 @@ log = logging.getLogger(__name__)
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     line_base_url = settings.line_api_base_url
+    line_data_url = settings.line_data_api_base_url
     emulator = None
     if settings.uses_embedded_emulator:  # development without LINE: talk to our own stand-in
         from app.line.emulator import LineEmulator
 
-        line_base_url = settings.public_base_url.rstrip("/") + settings.embedded_emulator_path
+        line_base_url = line_data_url = settings.public_base_url.rstrip("/") + settings.embedded_emulator_path
         emulator = LineEmulator(channel_secret=settings.line_channel_secret,
                                 access_token=settings.line_channel_access_token,
                                 webhook_url=settings.public_base_url.rstrip("/") + "/webhook")
@@ -39,7 +40,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         engine = create_engine(settings.database_url)
         sessionmaker = create_sessionmaker(engine)
-        line = LineClient(base_url=line_base_url, access_token=settings.line_channel_access_token,
+        line = LineClient(base_url=line_base_url, data_base_url=line_data_url,
+                          access_token=settings.line_channel_access_token,
                           timeout_seconds=settings.line_request_timeout_seconds)
         await line.open()
         worker = InboxWorker(sessionmaker=sessionmaker, settings=settings, line=line)
@@ -77,6 +79,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(webhook.router)
     app.include_router(health.router)
     app.include_router(registry.router)
+    app.include_router(cases.router)
+    app.include_router(metrics.router)
+    app.include_router(media.router)
 
     if emulator is not None:
         app.mount(settings.embedded_emulator_path, emulator.app)

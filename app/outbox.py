@@ -16,7 +16,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from app import leases
-from models import OutboxKind, OutboxMessage, OutboxStatus
+from app.dialect import insert_ignoring_duplicates
+from models import Assignment, MessageLink, OutboxKind, OutboxMessage, OutboxStatus
 
 MAX_MESSAGES_PER_REQUEST = 5  # LINE's limit for reply and push
 
@@ -79,9 +80,22 @@ async def mark_reply_attempt(session: AsyncSession, message: OutboxMessage, *, n
 
 async def mark_sent(session: AsyncSession, message: OutboxMessage, *, now: datetime, via: str,
                     request_id: str | None, sent_message_ids: list[str] | None, note: str | None = None) -> None:
+    """Record LINE's acceptance. A message about a case is linked by its LINE ids, so quoting it
+    later answers that case; a case card's acceptance is its assignment's delivery time."""
     await _update(session, message, status=OutboxStatus.sent, sent_at=now, sent_via=via,
                   line_request_id=request_id, sent_message_ids=sent_message_ids, last_error=note,
                   claim_token=None, claimed_until=None)
+    if message.case_id and sent_message_ids:
+        table = MessageLink.__table__
+        await session.execute(
+            insert_ignoring_duplicates(session.bind.dialect.name, table, ["line_message_id"]),
+            [{"line_message_id": mid, "case_id": message.case_id, "chat_id": message.recipient,
+              "assignment_id": message.delivers_assignment_id, "created_at": now} for mid in sent_message_ids])
+    if message.delivers_assignment_id:
+        await session.execute(
+            update(Assignment)
+            .where(Assignment.id == message.delivers_assignment_id, Assignment.delivered_at.is_(None))
+            .values(delivered_at=now).execution_options(synchronize_session=False))
 
 
 async def switch_to_push(session: AsyncSession, message: OutboxMessage, *, now: datetime, reason: str) -> None:

@@ -9,6 +9,12 @@ WORDS = {
     "ลงทะเบียน": "register", "register": "register",
     "ผูกกลุ่ม": "bind", "bind": "bind",
     "ช่วยเหลือ": "help", "help": "help", "วิธีใช้": "help", "?": "help",
+    "ส่งเรื่อง": "forward", "forward": "forward",
+    "โอนเรื่อง": "reassign", "reassign": "reassign", "reroute": "reassign",
+    "ปิดเรื่อง": "close", "close": "close",
+    "เปิดใหม่": "reopen", "reopen": "reopen",
+    "สถานะ": "status", "status": "status",
+    "ค้าง": "overdue", "overdue": "overdue",
 }
 
 

@@ -10,6 +10,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app import outbox
 from app.config import Settings
+from app.services import business_calendar
+from app.services.business_calendar import BusinessCalendar
 from models import Person
 
 
@@ -23,6 +25,12 @@ class Context:
     now: datetime
     sender: Person | None = None  # the active registered person who sent the event, if any
     display_name: str | None = None  # fetched before the transaction, for events that need it
+    _calendar: BusinessCalendar | None = None
+
+    async def calendar(self) -> BusinessCalendar:
+        if self._calendar is None:
+            self._calendar = await business_calendar.load(self.session, self.settings)
+        return self._calendar
 
     @property
     def at(self) -> datetime:
@@ -55,6 +63,9 @@ class Context:
             messages=list(messages), now=self.now, inbox_event_id=self.inbox_id,
         )
 
-    async def push(self, to: str, *messages: dict[str, Any], case_id: int | None = None) -> None:
-        await outbox.push(self.session, to=to, messages=list(messages), now=self.now,
-                          inbox_event_id=self.inbox_id, case_id=case_id)
+    async def reply_about_case(self, case_id: int, *messages: dict[str, Any]) -> None:
+        """A reply that belongs to a case: quoting it answers that case."""
+        await outbox.reply(
+            self.session, reply_token=self.payload.get("replyToken"), token_at=self.at, to=self.chat_id,
+            messages=list(messages), now=self.now, inbox_event_id=self.inbox_id, case_id=case_id,
+        )

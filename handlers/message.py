@@ -2,19 +2,25 @@
 
 from __future__ import annotations
 
-from linebot.v3.webhooks import StickerMessageContent, TextMessageContent
+from linebot.v3.webhooks import (
+    ImageMessageContent,
+    LocationMessageContent,
+    StickerMessageContent,
+    TextMessageContent,
+)
 
 from app import texts
 from app.errors import AmbiguousAgency, DomainError
 from app.services import people
-from handlers import commands
+from handlers import commands, coordination
 from handlers.context import Context
 
 
 async def handle(ctx: Context) -> None:
     message = ctx.event.message
     if not isinstance(message, TextMessageContent):
-        await _non_text(ctx, message)
+        if not await coordination.relay(ctx):
+            await _non_text(ctx, message)
         return
     command = commands.parse(message.text)
     if ctx.in_group:
@@ -27,18 +33,27 @@ async def handle(ctx: Context) -> None:
         await ctx.reply(texts.help_for(ctx.sender))
     elif command.name == "bind":
         await ctx.reply(texts.bind_outside_group())
-    else:
+    elif command.name in coordination.COMMANDS:
+        await coordination.COMMANDS[command.name](ctx, command)
+    elif not await coordination.relay(ctx):
         await ctx.reply(*texts.unknown_command(ctx.sender))
 
 
 async def _in_group(ctx: Context, command: commands.Command) -> None:
-    """In a unit's group people talk among themselves: answer commands only, never chatter."""
+    """In a unit's group people talk among themselves: answer commands and case messages (quote,
+    #number, or an open reply window) only, never chatter."""
     if command.name == "bind":
         await _bind(ctx, command)
     elif command.name == "register":
         await ctx.reply(texts.register_in_group())
     elif command.name == "help":
         await ctx.reply(texts.help_for(ctx.sender) if ctx.sender else texts.joined_group())
+    elif ctx.sender is None:
+        return
+    elif command.name in coordination.COMMANDS:
+        await coordination.COMMANDS[command.name](ctx, command)
+    else:
+        await coordination.relay(ctx)
 
 
 async def _register(ctx: Context, command: commands.Command) -> None:
@@ -73,4 +88,7 @@ async def _bind(ctx: Context, command: commands.Command) -> None:
 async def _non_text(ctx: Context, message) -> None:
     if ctx.in_group or isinstance(message, StickerMessageContent):
         return  # stickers are thanks and greetings, not requests
+    if ctx.sender is not None and isinstance(message, ImageMessageContent | LocationMessageContent):
+        await ctx.reply(texts.coordination.nothing_to_relay(ctx.sender.role in ("centre", "admin")))
+        return
     await ctx.reply(texts.help_for(ctx.sender))

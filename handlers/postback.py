@@ -1,4 +1,5 @@
-"""Postback events: button taps. Each action registers itself in ACTIONS by its `a=` value."""
+"""Postback events: button taps, routed by their `a=` value (the card's actions live with the rest
+of coordination, in handlers/coordination.py)."""
 
 from __future__ import annotations
 
@@ -6,9 +7,10 @@ from collections.abc import Awaitable, Callable
 from urllib.parse import parse_qs
 
 from app import texts
+from handlers import coordination
 from handlers.context import Context
 
-ACTIONS: dict[str, Callable[[Context, dict[str, str]], Awaitable[None]]] = {}
+ACTIONS: dict[str, Callable[[Context, dict[str, str]], Awaitable[None]]] = {**coordination.ACTIONS}
 
 
 def parse_data(data: str) -> dict[str, str]:
@@ -17,8 +19,8 @@ def parse_data(data: str) -> dict[str, str]:
 
 async def handle(ctx: Context) -> None:
     if ctx.sender is None:
-        if not ctx.in_group:
-            await ctx.reply(texts.public_notice())
+        # A tap is deliberate, in a group too: say why nothing happened.
+        await ctx.reply(texts.register_first() if ctx.in_group else texts.public_notice())
         return
     params = parse_data(ctx.event.postback.data)
     action = ACTIONS.get(params.get("a", ""))

@@ -149,4 +149,5 @@ async def service(settings, emulator, engine):
     app = create_app(settings)
     async with serve_asgi(app) as url:
         emulator.webhook_url = url + "/webhook"
-        yield Service(app=app, url=url, emulator=emulator, sessionmaker=create_sessionmaker(engine))
+        yield Service(app=app, url=url, emulator=emulator, sessionmaker=create_sessionmaker(engine),
+                      admin_token=ADMIN_TOKEN)

@@ -117,7 +117,7 @@ async def test_group_binding(service):
 
 
 async def test_invite_api_needs_the_admin_token_and_valid_input(service):
-    async with service.http() as client:
+    async with service.http(admin=False) as client:
         assert (await client.post("/api/v1/invites", json={"role": "centre", "agency": "CENTRE"})).status_code == 401
         wrong = await client.post("/api/v1/invites", json={"role": "centre", "agency": "CENTRE"},
                                   headers={"Authorization": "Bearer nope"})

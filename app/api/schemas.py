@@ -6,7 +6,7 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from models import Role
+from models import Priority, Role
 
 
 class AgencyOut(BaseModel):
@@ -42,3 +42,162 @@ class PersonOut(BaseModel):
     active: bool
     registered_at: datetime
     deactivated_at: datetime | None
+
+
+# -- metrics/response-times ----------------------------------------------------------------------
+
+class MetricsAgencyOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    code: str
+    name_th: str
+
+
+class CountsOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    forwarded: int = Field(description="assignments forwarded to the unit in the period")
+    acknowledged: int = Field(description="of those, acknowledged (รับเรื่อง) so far")
+    responded: int = Field(description="of those, with a first response (acknowledge, reply or done) so far")
+    resolved: int = Field(description="of those, reported done so far")
+    returned: int = Field(description="of those, returned by the unit as not theirs")
+    open: int = Field(description="of those, still the unit's to act on (forwarded or acknowledged)")
+
+
+class PercentilesOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    p50_seconds: float | None
+    p90_seconds: float | None
+    p50_business_seconds: float | None
+    p90_business_seconds: float | None
+
+
+class ComplianceOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    acknowledge_percent: float | None = Field(description="acknowledged by the deadline, of the deadlines met or passed")
+    resolve_percent: float | None = Field(description="resolved by the deadline, of the deadlines met or passed")
+
+
+class FiguresOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    counts: CountsOut
+    tta: PercentilesOut = Field(description="time to acknowledge")
+    frt: PercentilesOut = Field(description="first response time")
+    ttr: PercentilesOut = Field(description="time to resolve")
+    sla: ComplianceOut
+
+
+class UnitFiguresOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    agency: MetricsAgencyOut
+    counts: CountsOut
+    tta: PercentilesOut
+    frt: PercentilesOut
+    ttr: PercentilesOut
+    sla: ComplianceOut
+
+
+class ResponseTimesOut(BaseModel):
+    model_config = ConfigDict(populate_by_name=True)
+    from_: datetime = Field(alias="from", description="start of the period (assignments forwarded at or after)")
+    to: datetime = Field(description="end of the period (assignments forwarded before)")
+    units: list[UnitFiguresOut]
+    total: FiguresOut
+
+
+# -- cases ---------------------------------------------------------------------------------------
+
+class ComplainantIn(BaseModel):
+    name: str | None = Field(None, max_length=200)
+    phone: str | None = Field(None, max_length=40)
+    email: str | None = Field(None, max_length=200)
+
+
+class CaseIn(BaseModel):
+    title: str = Field(..., min_length=1, max_length=300)
+    detail: str = Field("", max_length=10_000)
+    agency: str = Field(..., description="code or any name/alias of the unit, e.g. 1004, บางรัก, Bang Rak")
+    category: str | None = Field(None, max_length=100)
+    location: str | None = Field(None, max_length=500)
+    priority: Priority = Priority.normal
+    external_ref: str | None = Field(None, max_length=100, description="the complaint's id in another system")
+    complainant: ComplainantIn | None = Field(None, description="personal data: never sent over LINE")
+
+
+class ReassignIn(BaseModel):
+    agency: str
+    note: str | None = Field(None, max_length=2_000)
+
+
+class CloseIn(BaseModel):
+    note: str | None = Field(None, max_length=2_000)
+
+
+class ReopenIn(BaseModel):
+    reason: str = Field(..., min_length=1, max_length=2_000)
+
+
+class AgencyRef(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    code: str
+    name_th: str
+
+
+class AssignmentOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    agency: AgencyRef
+    status: str
+    forwarded_at: datetime
+    delivered_at: datetime | None
+    acknowledged_at: datetime | None
+    first_response_at: datetime | None
+    resolved_at: datetime | None
+    returned_at: datetime | None
+    return_reason: str | None
+    ack_due_at: datetime | None
+    resolve_due_at: datetime | None
+    tta_seconds: float | None
+    tta_business_seconds: float | None
+    frt_seconds: float | None
+    frt_business_seconds: float | None
+    ttr_seconds: float | None
+    ttr_business_seconds: float | None
+
+
+class ComplainantOut(BaseModel):
+    name: str | None
+    phone: str | None
+    email: str | None
+
+
+class CaseSummaryOut(BaseModel):
+    number: str
+    status: str
+    priority: str
+    title: str
+    agency: AgencyRef | None
+    created_at: datetime
+    closed_at: datetime | None
+
+
+class CaseOut(CaseSummaryOut):
+    detail: str
+    category: str | None
+    location: str | None
+    external_ref: str | None
+    complainant: ComplainantOut | None
+    assignments: list[AssignmentOut]
+    notified_chats: int | None = Field(None, description="after forwarding or re-routing: LINE chats the card went to")
+
+
+class CasePageOut(BaseModel):
+    items: list[CaseSummaryOut]
+    total: int
+    page: int
+    per_page: int
+
+
+class CaseEventOut(BaseModel):
+    at: datetime
+    kind: str
+    actor: str | None = Field(None, description="display name of the person, or none for the API")
+    agency: AgencyRef | None
+    data: dict

@@ -15,16 +15,59 @@ ROLE_TH = {
 }
 
 
-def text(body: str, *, quick_replies: list[tuple[str, str]] | None = None) -> dict[str, Any]:
+def text(body: str, *, quick_replies: list[tuple[str, str] | dict[str, Any]] | None = None) -> dict[str, Any]:
+    """A text message. Quick replies: (label, text to send) pairs, or action dicts (postback)."""
     message: dict[str, Any] = {"type": "text", "text": body}
     if quick_replies:
-        message["quickReply"] = {
-            "items": [
-                {"type": "action", "action": {"type": "message", "label": label[:20], "text": reply}}
-                for label, reply in quick_replies[:13]
-            ]
-        }
+        message["quickReply"] = {"items": [
+            {"type": "action", "action": item if isinstance(item, dict)
+             else {"type": "message", "label": item[0][:20], "text": item[1]}}
+            for item in quick_replies[:13]
+        ]}
     return message
+
+
+def postback(label: str, data: str, display_text: str | None = None) -> dict[str, Any]:
+    action = {"type": "postback", "label": label, "data": data}
+    if display_text:
+        action["displayText"] = display_text
+    return action
+
+
+def split_text(body: str, limit: int = 5_000) -> list[str]:
+    """Cut a long text into LINE-sized pieces (counted in UTF-16 units, as LINE counts), at a line
+    break or a space where one is near, never inside a surrogate pair."""
+    pieces: list[str] = []
+    while _utf16(body) > limit:
+        cut = _fit(body, limit)
+        for sep in ("\n", " "):
+            at = body.rfind(sep, 0, cut)
+            if at > cut // 2:
+                cut = at + 1
+                break
+        pieces.append(body[:cut].rstrip())
+        body = body[cut:].lstrip("\n")
+    if body or not pieces:
+        pieces.append(body)
+    return pieces
+
+
+def _utf16(s: str) -> int:
+    return len(s.encode("utf-16-le")) // 2
+
+
+def _fit(s: str, limit: int) -> int:
+    """The longest prefix of `s` (in code points) within `limit` UTF-16 units."""
+    units = 0
+    for i, ch in enumerate(s):
+        units += 2 if ord(ch) > 0xFFFF else 1
+        if units > limit:
+            return i
+    return len(s)
+
+
+def texts(body: str) -> list[dict[str, Any]]:
+    return [text(piece) for piece in split_text(body)]
 
 
 def agency_label(agency: Agency | None) -> str:
@@ -84,15 +127,23 @@ def joined_group() -> dict[str, Any]:
                 "เพื่อรับแจ้งเรื่องร้องเรียนของหน่วยงานในกลุ่มนี้")
 
 
-def choose_agency(command: str, candidates: list[Agency]) -> dict[str, Any]:
-    return text(
-        "พบหลายหน่วยงานที่ตรงกัน โปรดเลือก:\n" + "\n".join(f"• {agency_label(a)}" for a in candidates[:13]),
-        quick_replies=[(a.name_th.removeprefix("สำนักงาน"), f"{command} {a.code}") for a in candidates[:13]],
-    )
+def choose_agency(command: str, candidates: list[Agency], *, suffix: str = "") -> dict[str, Any]:
+    """Candidates for an ambiguous unit name; each quick reply sends `command <code><suffix>`. A
+    quick reply's text holds at most 300 characters: past that, people type the code themselves."""
+    listing = "พบหลายหน่วยงานที่ตรงกัน โปรดเลือก:\n" + "\n".join(f"• {agency_label(a)}" for a in candidates[:13])
+    choices = [(a.name_th.removeprefix("สำนักงาน"), f"{command} {a.code}{suffix}") for a in candidates[:13]]
+    if not command or any(len(reply) > 300 for _, reply in choices):
+        return text(listing + "\n\nโปรดส่งคำสั่งเดิมอีกครั้งโดยใช้รหัสหน่วยงาน")
+    return text(listing, quick_replies=choices)
 
 
 def error(message: str) -> dict[str, Any]:
     return text(f"⚠️ {message}")
+
+
+def register_first() -> dict[str, Any]:
+    return text("ปุ่มนี้ใช้ได้เฉพาะผู้ประสานงานที่ลงทะเบียนแล้วค่ะ "
+                "ลงทะเบียนได้ในแชตส่วนตัวกับบัญชีนี้ด้วยรหัสเชิญจากผู้ดูแลระบบ")
 
 
 def stale_button() -> dict[str, Any]:
@@ -100,14 +151,27 @@ def stale_button() -> dict[str, Any]:
 
 
 # Commands by role; each feature adds its own lines here as it lands.
+_CENTRE_HELP = [
+    ("ส่งเรื่อง <หน่วยงาน> [ด่วน]\n  <หัวเรื่อง>\n  <รายละเอียด>", "ส่งเรื่องร้องเรียนถึงหน่วยงาน"),
+    ("#เลขเรื่อง <ข้อความ> หรือกดตอบกลับ (quote) ข้อความของหน่วยงาน", "ส่งข้อความถึงหน่วยงานที่รับเรื่อง"),
+    ("โอนเรื่อง #เลขเรื่อง <หน่วยงาน>", "โอนไปหน่วยงานอื่น (เริ่มนับเวลาใหม่)"),
+    ("ปิดเรื่อง #เลขเรื่อง", "ปิดเรื่อง"),
+    ("เปิดใหม่ #เลขเรื่อง <เหตุผล>", "ส่งกลับให้หน่วยงานดำเนินการต่อ"),
+    ("สถานะ #เลขเรื่อง", "ดูสถานะและเวลาตอบสนอง"),
+    ("ค้าง", "เรื่องที่เกินกำหนด เกินนานสุดก่อน"),
+]
 _HELP = {
     "all": [("ช่วยเหลือ", "แสดงคำสั่งที่ใช้ได้")],
-    Role.centre: [],
+    Role.centre: _CENTRE_HELP,
     Role.coordinator: [
+        ("ปุ่มบนการ์ด: รับเรื่อง · ตอบกลับ · เสร็จแล้ว · ไม่ใช่หน่วยงานเรา", "ดำเนินการกับเรื่องที่ได้รับ"),
+        ("#เลขเรื่อง <ข้อความ> หรือกดตอบกลับ (quote) การ์ด", "ส่งข้อความถึงศูนย์ฯ"),
+        ("สถานะ #เลขเรื่อง", "ดูสถานะเรื่องของหน่วยงาน"),
+        ("ค้าง", "เรื่องของหน่วยงานที่เกินกำหนด"),
         ("ผูกกลุ่ม <รหัสหน่วยงาน>", "พิมพ์ในกลุ่ม LINE ของหน่วยงาน เพื่อรับการ์ดเรื่องในกลุ่มด้วย"),
     ],
-    Role.manager: [],
-    Role.admin: [("ผูกกลุ่ม <รหัสหน่วยงาน>", "ผูกกลุ่ม LINE กับหน่วยงาน")],
+    Role.manager: [("สถานะ #เลขเรื่อง", "ดูสถานะเรื่อง"), ("ค้าง", "เรื่องที่เกินกำหนด")],
+    Role.admin: [*_CENTRE_HELP, ("ผูกกลุ่ม <รหัสหน่วยงาน>", "ผูกกลุ่ม LINE กับหน่วยงาน")],
 }
 
 
@@ -123,3 +187,6 @@ def help_for(person: Person | None) -> dict[str, Any]:
 
 def unknown_command(person: Person) -> list[dict[str, Any]]:
     return [text("ไม่เข้าใจคำสั่งนี้ค่ะ"), help_for(person)]
+
+
+from app.texts import coordination as coordination  # noqa: E402  (it builds on the helpers above)

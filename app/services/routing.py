@@ -1,0 +1,42 @@
+"""Who hears about a case: the unit's side and the centre's side, as LINE chat ids."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from models import Agency, ComplaintCase, LineGroup, Person, Role
+
+
+async def unit_chats(session: AsyncSession, agency_id: int) -> list[str]:
+    """Every active coordinator of the unit, then the unit's bound LINE groups."""
+    people = await session.scalars(
+        select(Person.line_user_id)
+        .where(Person.agency_id == agency_id, Person.role == Role.coordinator, Person.active.is_(True))
+        .order_by(Person.id))
+    groups = await session.scalars(
+        select(LineGroup.line_group_id).where(LineGroup.agency_id == agency_id, LineGroup.active.is_(True))
+        .order_by(LineGroup.id))
+    return [*people.all(), *groups.all()]
+
+
+async def centre_chats(session: AsyncSession, case: ComplaintCase) -> list[str]:
+    """The centre person who forwarded the case (or re-routed it last) and the centre's bound
+    groups. A case forwarded through the API has no such person: then every active centre staff
+    member hears, so that nothing the unit says goes unread."""
+    forwarder_id = next((a.forwarded_by_id for a in reversed(case.assignments) if a.forwarded_by_id),
+                        case.created_by_id)
+    chats: list[str] = []
+    if forwarder_id is not None:
+        forwarder = await session.get(Person, forwarder_id)
+        if forwarder is not None and forwarder.active and forwarder.role in (Role.centre, Role.admin):
+            chats.append(forwarder.line_user_id)
+    groups = await session.scalars(
+        select(LineGroup.line_group_id).join(LineGroup.agency)
+        .where(LineGroup.active.is_(True), Agency.code == "CENTRE").order_by(LineGroup.id))
+    chats.extend(groups.all())
+    if not chats:
+        staff = await session.scalars(
+            select(Person.line_user_id).where(Person.role == Role.centre, Person.active.is_(True)).order_by(Person.id))
+        chats.extend(staff.all())
+    return chats

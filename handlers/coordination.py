@@ -1,0 +1,395 @@
+"""Case coordination in chat (SPEC §4): the centre's commands, the card's buttons, and the relay of
+messages between the centre and a unit.
+
+Every action runs in a savepoint: a refused action (wrong unit, stale card, wrong state) gets one
+polite Thai answer and leaves nothing behind.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+from typing import Any, TypeVar
+
+from linebot.v3.webhooks import ImageMessageContent, LocationMessageContent, TextMessageContent
+from sqlalchemy import delete, select
+
+from app import flows, texts
+from app.errors import AmbiguousAgency, DomainError, StaleCard
+from app.line import cards
+from app.services import agencies, cases
+from app.texts import coordination as say
+from handlers import commands
+from handlers.context import Context
+from models import ChatPrompt, ComplaintCase, MessageLink, Person, PromptKind, Role
+
+T = TypeVar("T")
+
+
+async def attempt(ctx: Context, action: Callable[[], Awaitable[T]], *, retry_command: str = "",
+                  retry_suffix: str = "") -> T | None:
+    """Run `action` in a savepoint; a domain error becomes one answer and undoes the action.
+    An ambiguous unit name is answered with the candidates, each a quick reply that re-sends
+    `retry_command <code><retry_suffix>`."""
+    try:
+        async with ctx.session.begin_nested():
+            return await action()
+    except AmbiguousAgency as exc:
+        await ctx.reply(texts.choose_agency(retry_command, exc.candidates, suffix=retry_suffix))
+    except DomainError as exc:
+        await ctx.reply(texts.error(exc.message))
+    return None
+
+
+def _is_centre(person: Person) -> bool:
+    return person.role in (Role.centre, Role.admin)
+
+
+# -- the centre's commands -----------------------------------------------------------------------
+
+async def forward(ctx: Context, command: commands.Command) -> None:
+    """ส่งเรื่อง <unit> [ด่วน] / title / detail."""
+    words = command.args.split()
+    urgent = any(w in ("ด่วน", "urgent") for w in words)
+    unit = " ".join(w for w in words if w not in ("ด่วน", "urgent"))
+    title, _, detail = command.body.partition("\n")
+    if not unit or not title.strip():
+        await ctx.reply(say.forward_usage())
+        return
+
+    async def run() -> tuple[ComplaintCase, Any, int]:
+        cases.require_centre(ctx.sender)
+        agency = await agencies.resolve(ctx.session, unit)
+        assignment = await cases.forward(
+            ctx.session, agency=agency, title=title, detail=detail, priority="urgent" if urgent else "normal",
+            actor=ctx.sender, at=ctx.at, calendar=await ctx.calendar(), settings=ctx.settings)
+        chats = await flows.announce(ctx.session, ctx.settings, case=assignment.case, assignment=assignment,
+                                     now=ctx.now, inbox_event_id=ctx.inbox_id)
+        return assignment.case, agency, chats
+
+    # An ambiguous unit: each choice re-sends the whole command with the unit's code.
+    done = await attempt(ctx, run, retry_command="ส่งเรื่อง",
+                         retry_suffix=(" ด่วน" if urgent else "") + "\n" + command.body)
+    if done:
+        case, agency, chats = done
+        await ctx.reply_about_case(case.id, say.forwarded(case, agency, chats))
+
+
+async def reassign(ctx: Context, command: commands.Command) -> None:
+    number, _, unit = command.args.partition(" ")
+    if not cases.normalize_number(number) or not unit.strip():
+        await ctx.reply(say.reassign_usage())
+        return
+
+    async def run():
+        cases.require_centre(ctx.sender)
+        case = await cases.get_by_number(ctx.session, number, lock=True)
+        agency = await agencies.resolve(ctx.session, unit)
+        previous, new = await cases.reassign(ctx.session, case=case, agency=agency, actor=ctx.sender,
+                                             note=command.body or None, at=ctx.at,
+                                             calendar=await ctx.calendar(), settings=ctx.settings)
+        if previous is not None:
+            await flows.tell_unit(ctx.session, case=case, agency_id=previous.agency_id, now=ctx.now,
+                                  messages=[say.to_unit_taken_away(case, agency)], inbox_event_id=ctx.inbox_id)
+        chats = await flows.announce(ctx.session, ctx.settings, case=case, assignment=new, now=ctx.now,
+                                     headline="reassigned", inbox_event_id=ctx.inbox_id)
+        return case, agency, chats
+
+    done = await attempt(ctx, run, retry_command=f"โอนเรื่อง {number}")
+    if done:
+        case, agency, chats = done
+        await ctx.reply_about_case(case.id, say.reassigned_ok(case, agency, chats))
+
+
+async def close(ctx: Context, command: commands.Command) -> None:
+    number, _, note = command.args.partition(" ")
+    if not cases.normalize_number(number):
+        await ctx.reply(say.close_usage())
+        return
+
+    async def run():
+        cases.require_centre(ctx.sender)
+        case = await cases.get_by_number(ctx.session, number, lock=True)
+        holder = cases.current_assignment(case)
+        withdrawn = await cases.close(ctx.session, case=case, actor=ctx.sender, note=note.strip() or None, at=ctx.at)
+        if holder is not None and holder.status != "returned":
+            await flows.tell_unit(ctx.session, case=case, agency_id=holder.agency_id, now=ctx.now,
+                                  messages=[say.to_unit_closed(case, withdrawn is not None)],
+                                  inbox_event_id=ctx.inbox_id)
+        return case
+
+    case = await attempt(ctx, run)
+    if case:
+        await ctx.reply_about_case(case.id, say.closed_ok(case))
+
+
+async def reopen(ctx: Context, command: commands.Command) -> None:
+    number, _, reason = command.args.partition(" ")
+    reason = "\n".join(p for p in (reason.strip(), command.body) if p)
+    if not cases.normalize_number(number) or not reason:
+        await ctx.reply(say.reopen_usage())
+        return
+
+    async def run():
+        cases.require_centre(ctx.sender)
+        case = await cases.get_by_number(ctx.session, number, lock=True)
+        assignment = await cases.reopen(ctx.session, case=case, actor=ctx.sender, reason=reason, at=ctx.at,
+                                        calendar=await ctx.calendar(), settings=ctx.settings)
+        if assignment is not None:
+            await flows.announce(ctx.session, ctx.settings, case=case, assignment=assignment, now=ctx.now,
+                                 headline="reopened", note=reason, inbox_event_id=ctx.inbox_id)
+        return case, assignment
+
+    done = await attempt(ctx, run)
+    if done:
+        case, assignment = done
+        await ctx.reply_about_case(case.id, say.reopened_ok(case, assignment.agency if assignment else None))
+
+
+async def status(ctx: Context, command: commands.Command) -> None:
+    if not cases.normalize_number(command.args.split(" ")[0] if command.args else ""):
+        await ctx.reply(say.status_usage())
+        return
+
+    async def run():
+        case = await cases.get_by_number(ctx.session, command.args.split(" ")[0])
+        cases.require_can_see(ctx.sender, case)
+        events = await cases.timeline(ctx.session, case)
+        actor_ids = {e.actor_id for e in events if e.actor_id}
+        names = {p.id: p.display_name or "-" for p in
+                 (await ctx.session.scalars(select(Person).where(Person.id.in_(actor_ids)))).all()}
+        return case, events, names
+
+    done = await attempt(ctx, run)
+    if done:
+        case, events, names = done
+        await ctx.reply_about_case(case.id, say.status(case, events, names, ctx.settings.tz))
+
+
+async def overdue(ctx: Context, command: commands.Command) -> None:
+    person = ctx.sender
+    unit_id = None if _is_centre(person) else person.agency_id
+    # Overdue as of when the person asked (the event's time).
+    rows = await cases.overdue(ctx.session, now=ctx.at, agency_id=unit_id, limit=15)
+    scope = texts.agency_label(person.agency) if unit_id else "ทุกหน่วยงาน"
+    await ctx.reply(say.overdue_list(rows, ctx.at, ctx.settings.tz, scope))
+
+
+COMMANDS: dict[str, Callable[[Context, commands.Command], Awaitable[None]]] = {
+    "forward": forward, "reassign": reassign, "close": close, "reopen": reopen,
+    "status": status, "overdue": overdue,
+}
+
+
+# -- the card's buttons --------------------------------------------------------------------------
+
+async def on_acknowledge(ctx: Context, params: dict[str, str]) -> None:
+    async def run():
+        assignment = await cases.acknowledge(ctx.session, assignment_id=_assignment_id(params), actor=ctx.sender,
+                                             at=ctx.at, calendar=await ctx.calendar())
+        case = assignment.case
+        await flows.tell_centre(ctx.session, case=case, now=ctx.now, inbox_event_id=ctx.inbox_id, messages=[
+            say.to_centre_acknowledged(case, assignment, ctx.sender, ctx.settings.tz)])
+        return case
+
+    case = await attempt(ctx, run)
+    if case:
+        await ctx.reply_about_case(case.id, say.acknowledged_ok(case))
+
+
+async def on_reply(ctx: Context, params: dict[str, str]) -> None:
+    """ตอบกลับ: the person's next messages (for a while) go to the other side."""
+    async def run():
+        assignment = await cases.get_assignment(ctx.session, _assignment_id(params))
+        case, _ = await cases.relay_target(ctx.session, case_id=assignment.case_id, actor=ctx.sender)
+        await _open_prompt(ctx, PromptKind.reply, case.id, assignment.id)
+        return case
+
+    case = await attempt(ctx, run)
+    if case:
+        await ctx.reply_about_case(case.id, say.reply_window_opened(case, ctx.settings.reply_window_seconds // 60))
+
+
+async def on_done(ctx: Context, params: dict[str, str]) -> None:
+    async def run():
+        assignment = await cases.resolve(ctx.session, assignment_id=_assignment_id(params), actor=ctx.sender,
+                                         at=ctx.at, calendar=await ctx.calendar())
+        case = assignment.case
+        await flows.tell_centre(ctx.session, case=case, now=ctx.now, inbox_event_id=ctx.inbox_id,
+                                messages=[say.to_centre_resolved(case, assignment, ctx.sender)])
+        await _open_prompt(ctx, PromptKind.result_note, case.id, assignment.id)
+        return case
+
+    case = await attempt(ctx, run)
+    if case:
+        await ctx.reply_about_case(case.id, say.resolved_ok(case, ctx.settings.reply_window_seconds // 60))
+
+
+async def on_not_ours(ctx: Context, params: dict[str, str]) -> None:
+    async def run():
+        assignment = await cases.check_returnable(ctx.session, assignment_id=_assignment_id(params), actor=ctx.sender)
+        return assignment.case, assignment
+
+    done = await attempt(ctx, run)
+    if done:
+        case, assignment = done
+        await ctx.reply(say.ask_return_reason(case, assignment))
+
+
+async def on_return_reason(ctx: Context, params: dict[str, str]) -> None:
+    choice = params.get("r", "")
+    if not params.get("as", "").isdigit():
+        await ctx.reply(texts.stale_button())
+        return
+    assignment_id = int(params["as"])
+    if choice == "other":
+        async def ask():
+            assignment = await cases.check_returnable(ctx.session, assignment_id=assignment_id, actor=ctx.sender)
+            await _open_prompt(ctx, PromptKind.return_reason, assignment.case_id, assignment.id)
+            return assignment.case
+
+        case = await attempt(ctx, ask)
+        if case:
+            await ctx.reply(say.ask_other_reason(case, ctx.settings.reply_window_seconds // 60))
+        return
+    if not choice.isdigit() or int(choice) >= len(say.RETURN_REASONS):
+        await ctx.reply(texts.stale_button())
+        return
+    await _return(ctx, assignment_id, say.RETURN_REASONS[int(choice)])
+
+
+async def _return(ctx: Context, assignment_id: int, reason: str) -> None:
+    async def run():
+        assignment = await cases.return_to_centre(ctx.session, assignment_id=assignment_id, actor=ctx.sender,
+                                                  reason=reason, at=ctx.at, calendar=await ctx.calendar())
+        case = assignment.case
+        await flows.tell_centre(ctx.session, case=case, now=ctx.now, inbox_event_id=ctx.inbox_id,
+                                messages=[say.to_centre_returned(case, assignment, ctx.sender)])
+        await _close_prompt(ctx)
+        return case
+
+    case = await attempt(ctx, run)
+    if case:
+        await ctx.reply_about_case(case.id, say.returned_ok(case))
+
+
+ACTIONS = {
+    cards.ACKNOWLEDGE: on_acknowledge, cards.REPLY: on_reply, cards.DONE: on_done,
+    cards.NOT_OURS: on_not_ours, "ret": on_return_reason,
+}
+
+
+def _assignment_id(params: dict[str, str]) -> int:
+    """Called inside `attempt`, so a mangled button is answered like a stale one."""
+    value = params.get("as", "")
+    if not value.isdigit():
+        raise StaleCard("ปุ่มนี้ใช้ไม่ได้แล้วค่ะ โปรดใช้การ์ดล่าสุด")
+    return int(value)
+
+
+# -- relaying messages ---------------------------------------------------------------------------
+
+async def relay(ctx: Context) -> bool:
+    """A message from a registered person that belongs to a case, by quote, by #number, or by an
+    open prompt: relay it (or take it as the asked-for note or reason). False: it belongs to none."""
+    message = ctx.event.message
+    person = ctx.sender
+    if person is None or person.role not in (Role.centre, Role.admin, Role.coordinator):
+        return False
+    body = message.text if isinstance(message, TextMessageContent) else None
+
+    case_id = None
+    quoted = getattr(message, "quoted_message_id", None)
+    if quoted:
+        case_id = await ctx.session.scalar(select(MessageLink.case_id).where(MessageLink.line_message_id == quoted))
+    if case_id is None and body is not None and (lead := cases.split_leading_number(body)):
+        number, body = lead
+        found = await attempt(ctx, lambda: cases.get_by_number(ctx.session, number))
+        if found is None:
+            return True  # answered: no such case
+        case_id = found.id
+        if not body:
+            await ctx.reply(texts.error(f"โปรดพิมพ์ข้อความต่อจาก #{number}"))
+            return True
+    prompt = await _prompt(ctx)
+    if case_id is None and prompt is None:
+        return False
+    if case_id is None or (prompt is not None and prompt.case_id == case_id):
+        if prompt.kind == PromptKind.return_reason and body is not None:
+            await _return(ctx, prompt.assignment_id, body.strip()[:300])
+            return True
+        case_id = prompt.case_id
+        note = prompt.kind == PromptKind.result_note and body is not None
+    else:
+        note = False
+    await _relay(ctx, case_id, body, as_note=note)
+    if note:
+        await _close_prompt(ctx)
+    return True
+
+
+async def _relay(ctx: Context, case_id: int, body: str | None, *, as_note: bool) -> None:
+    message = ctx.event.message
+    person = ctx.sender
+
+    async def run():
+        case, assignment = await cases.relay_target(ctx.session, case_id=case_id, actor=person)
+        from_centre = _is_centre(person)
+        if as_note:
+            await cases.add_result_note(ctx.session, assignment_id=assignment.id, actor=person, note=body, at=ctx.at)
+            header = say.result_note_header(case, assignment.agency, person)
+        else:
+            side = "ศูนย์ฯ" if from_centre else assignment.agency.name_th
+            header = say.relay_header(case, side, person)
+        if isinstance(message, ImageMessageContent):
+            content = {"type": "image", "line_message_id": message.id}
+            outgoing = [say.relay_media_header(case, header, "รูปภาพ"),
+                        await flows.image(ctx.session, ctx.settings, case=case, line_message_id=message.id)]
+        elif isinstance(message, LocationMessageContent):
+            content = {"type": "location", "title": message.title, "address": message.address,
+                       "latitude": message.latitude, "longitude": message.longitude}
+            location = {k: v for k, v in {"type": "location", "title": (message.title or "ตำแหน่ง")[:100],
+                                          "address": (message.address or "-")[:100], "latitude": message.latitude,
+                                          "longitude": message.longitude}.items()}
+            outgoing = [say.relay_media_header(case, header, "ตำแหน่ง"), location]
+        elif body is not None:
+            content = {"type": "text", "text": body}
+            outgoing = say.relayed(case, header, body)
+        else:
+            raise DomainError("ส่งต่อได้เฉพาะข้อความ รูปภาพ และตำแหน่งค่ะ")
+        if not as_note:
+            await cases.record_message(ctx.session, case=case, assignment=assignment, actor=person, content=content,
+                                       at=ctx.at, calendar=await ctx.calendar())
+        if from_centre:
+            await flows.tell_unit(ctx.session, case=case, agency_id=assignment.agency_id, messages=outgoing,
+                                  now=ctx.now, inbox_event_id=ctx.inbox_id)
+        else:
+            outgoing = flows.with_quick_replies(outgoing, say.centre_reply_quick(case, assignment))
+            await flows.tell_centre(ctx.session, case=case, messages=outgoing, now=ctx.now,
+                                    inbox_event_id=ctx.inbox_id, skip=ctx.chat_id)
+        return case, from_centre
+
+    done = await attempt(ctx, run)
+    if done:
+        case, from_centre = done
+        confirm = say.note_saved(case) if as_note else say.relay_ok(
+            case, "หน่วยงาน" if from_centre else "ศูนย์เรื่องราวร้องทุกข์")
+        await ctx.reply_about_case(case.id, confirm)
+
+
+async def _prompt(ctx: Context) -> ChatPrompt | None:
+    return await ctx.session.scalar(select(ChatPrompt).where(
+        ChatPrompt.chat_id == ctx.chat_id, ChatPrompt.person_id == ctx.sender.id, ChatPrompt.expires_at > ctx.at))
+
+
+async def _open_prompt(ctx: Context, kind: str, case_id: int, assignment_id: int | None) -> None:
+    await _close_prompt(ctx)
+    ctx.session.add(ChatPrompt(chat_id=ctx.chat_id, person_id=ctx.sender.id, kind=kind, case_id=case_id,
+                               assignment_id=assignment_id, opened_at=ctx.at,
+                               expires_at=ctx.at + timedelta(seconds=ctx.settings.reply_window_seconds)))
+    await ctx.session.flush()
+
+
+async def _close_prompt(ctx: Context) -> None:
+    await ctx.session.execute(delete(ChatPrompt).where(ChatPrompt.chat_id == ctx.chat_id,
+                                                       ChatPrompt.person_id == ctx.sender.id))
