@@ -31,6 +31,11 @@ def main(argv: list[str] | None = None) -> int:
     create.add_argument("--role", required=True, choices=["centre", "coordinator", "manager", "admin"])
     create.add_argument("--agency", help="unit code or name (e.g. 1004, บางรัก); none for a BMA-wide manager/admin")
 
+    priv = sub.add_parser("privacy", help="complainant personal data (PDPA)")
+    purge = priv.add_subparsers(dest="privacy_command", required=True).add_parser(
+        "purge", help="erase complainant contact of cases closed longer ago than the retention period")
+    purge.add_argument("--retention-days", type=int, help="default: PII_RETENTION_DAYS (365)")
+
     sub.add_parser("demo", help="play a day at the complaints centre against the built-in LINE emulator (Thai transcript)")
 
     emu = sub.add_parser("line-emulator", help="a local stand-in for the LINE Messaging API")
@@ -136,6 +141,21 @@ def _invite(args) -> int:
     return 0
 
 
+def _privacy(args) -> int:
+    async def run():
+        from app import privacy
+
+        async with _session() as session:
+            days = args.retention_days or get_settings().pii_retention_days
+            count = await privacy.purge_expired(session, now=datetime.now(UTC), retention_days=days)
+            await session.commit()
+            return count, days
+
+    count, days = asyncio.run(run())
+    print(f"erased complainant contact of {count} case(s) closed more than {days} days ago")
+    return 0
+
+
 def _demo(args) -> int:
     from app import demo
 
@@ -167,7 +187,7 @@ class _session:
         await self.engine.dispose()
 
 
-_COMMANDS = {"serve": _serve, "db": _db, "agencies": _agencies, "invite": _invite, "demo": _demo,
+_COMMANDS = {"serve": _serve, "db": _db, "agencies": _agencies, "invite": _invite, "privacy": _privacy, "demo": _demo,
              "line-emulator": _line_emulator}
 
 if __name__ == "__main__":
