@@ -51,7 +51,7 @@ def start(args: list[str], env: dict, port: int, log: Path) -> subprocess.Popen:
                 return proc
         except OSError:
             if proc.poll() is not None:
-                raise RuntimeError(f"{args} exited, see {log}")
+                raise RuntimeError(f"{args} exited, see {log}") from None
             time.sleep(0.1)
     raise RuntimeError(f"{args} did not start, see {log}")
 

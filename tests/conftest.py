@@ -142,8 +142,8 @@ def settings(database_url, line_emulator):
 @pytest.fixture
 async def service(settings, emulator, engine):
     """The whole service (webhook, workers, API) on a real port, talking to the emulator."""
-    from app.main import create_app
     from app.line.testing import serve_asgi
+    from app.main import create_app
     from tests.support import Service
 
     app = create_app(settings)

@@ -42,7 +42,7 @@ class ServiceProcess:
         self.proc: asyncio.subprocess.Process | None = None
 
     async def start(self) -> None:
-        log = open(self.log_path, "ab")  # noqa: SIM115 - the child keeps it
+        log = open(self.log_path, "ab")
         self.proc = await asyncio.create_subprocess_exec(
             sys.executable, "-m", "app.cli", "serve", "--port", str(self.port), stdout=log, stderr=log, env=self.env)
         async with httpx.AsyncClient() as client, asyncio.timeout(30):

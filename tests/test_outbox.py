@@ -38,7 +38,7 @@ async def test_nothing_to_send_is_an_error(sessionmaker):
 
 async def test_claim_keeps_each_recipient_in_order(sessionmaker):
     async with session_scope(sessionmaker) as s:
-        for i in range(3):
+        for _ in range(3):
             await outbox.push(s, to="U1", messages=_texts(1), now=T0)
         await outbox.push(s, to="U2", messages=_texts(1), now=T0)
     async with session_scope(sessionmaker) as s:

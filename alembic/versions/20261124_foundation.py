@@ -1,17 +1,17 @@
 """foundation: units, people, invites, groups, cases, assignments, events, inbox, outbox
 
 Revision ID: 20261124_0001
-Revises: 
+Revises:
 Create Date: 2026-11-24 18:19:13.030968
 """
 
 from collections.abc import Sequence
 
 import sqlalchemy as sa
-from alembic import op
+from sqlalchemy.dialects import postgresql
 
 import models.base
-from sqlalchemy.dialects import postgresql
+from alembic import op
 
 revision: str = '20261124_0001'
 down_revision: str | None = None

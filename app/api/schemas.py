@@ -46,7 +46,9 @@ class PersonOut(BaseModel):
 
 # -- metrics/response-times ----------------------------------------------------------------------
 
-class MetricsAgencyOut(BaseModel):
+class AgencyRef(BaseModel):
+    """A unit, named briefly."""
+
     model_config = ConfigDict(from_attributes=True)
     code: str
     name_th: str
@@ -87,7 +89,7 @@ class FiguresOut(BaseModel):
 
 class UnitFiguresOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
-    agency: MetricsAgencyOut
+    agency: AgencyRef
     counts: CountsOut
     tta: PercentilesOut
     frt: PercentilesOut
@@ -133,12 +135,6 @@ class CloseIn(BaseModel):
 
 class ReopenIn(BaseModel):
     reason: str = Field(..., min_length=1, max_length=2_000)
-
-
-class AgencyRef(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-    code: str
-    name_th: str
 
 
 class AssignmentOut(BaseModel):

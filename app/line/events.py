@@ -19,7 +19,6 @@ from datetime import UTC, datetime
 from typing import Any, TypedDict
 
 from typing_extensions import Unpack
-
 from ulid import ULID
 
 DEFAULT_DESTINATION = "U" + "0" * 31 + "1"

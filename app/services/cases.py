@@ -312,6 +312,7 @@ async def forward(session: AsyncSession, *, agency: Agency, title: str, detail: 
         category=category, location=location, priority=priority, status=CaseStatus.forwarded,
         external_ref=external_ref, complainant_name=complainant.name, complainant_phone=complainant.phone,
         complainant_email=complainant.email, created_by_id=actor.id if actor else None, assignments=[],
+        created_at=at,
     )
     session.add(case)
     await session.flush()

@@ -51,8 +51,9 @@ class Percentiles:
 
 @dataclass(frozen=True)
 class Compliance:
-    """Per cent of the deadlines that have been decided (met, or passed by `now`) that were met;
-    None when none has been decided yet."""
+    """Per cent of the deadlines that have been decided that were met; None when none has been
+    decided yet. Acknowledging is met by รับเรื่อง or by a return (ไม่ใช่หน่วยงานเรา) in time;
+    a deadline is decided when met, or when it passed while the unit still held the case."""
 
     acknowledge_percent: float | None
     resolve_percent: float | None
@@ -160,8 +161,15 @@ def _parse_moment(text: str, name: str, *, tz: tzinfo, end_of_day: bool) -> date
 
 def _aggregates(now: datetime) -> list:
     a = Assignment
-    ack_decided = and_(a.ack_due_at.is_not(None), or_(a.acknowledged_at.is_not(None), a.ack_due_at <= now))
-    resolve_decided = and_(a.resolve_due_at.is_not(None), or_(a.resolved_at.is_not(None), a.resolve_due_at <= now))
+    # A deadline is decided once it was met, or once it passed while the unit still held the
+    # assignment. A prompt "not ours" answers the acknowledge deadline as well as รับเรื่อง does;
+    # an assignment the centre took away (re-routed, closed) unanswered, or a returned one, is
+    # nobody's miss for what it no longer had to do.
+    answered = func.coalesce(a.acknowledged_at, a.returned_at)
+    held = a.status.in_(sorted(s.value for s in OPEN_ASSIGNMENT))
+    ack_decided = and_(a.ack_due_at.is_not(None), or_(answered.is_not(None), and_(a.ack_due_at <= now, held)))
+    resolve_decided = and_(a.resolve_due_at.is_not(None),
+                           or_(a.resolved_at.is_not(None), and_(a.resolve_due_at <= now, held)))
     columns = [
         func.count().label("forwarded"),
         func.count(a.acknowledged_at).label("acknowledged"),
@@ -169,7 +177,7 @@ def _aggregates(now: datetime) -> list:
         func.count(a.resolved_at).label("resolved"),
         func.count(a.returned_at).label("returned"),
         func.count().filter(a.status.in_(sorted(s.value for s in OPEN_ASSIGNMENT))).label("open"),
-        func.count().filter(a.acknowledged_at <= a.ack_due_at).label("ack_met"),
+        func.count().filter(answered <= a.ack_due_at).label("ack_met"),
         func.count().filter(ack_decided).label("ack_decided"),
         func.count().filter(a.resolved_at <= a.resolve_due_at).label("resolve_met"),
         func.count().filter(resolve_decided).label("resolve_decided"),

@@ -67,7 +67,7 @@ async def add_two_units(session, forwarded_at: datetime = F) -> None:
                          ack_due_after=300, resolve_due_after=HOUR)
     # not acknowledged and its deadline has passed (missed); resolve deadline still ahead (undecided)
     await add_assignment(session, "1004", status="forwarded", forwarded_at=forwarded_at, ack_due_after=300, resolve_due_after=15 * DAY)
-    # returned without acknowledging: ack deadline passed (missed); no resolve deadline
+    # returned within the acknowledge deadline: a prompt "not ours" answers it (met); no resolve deadline
     await add_assignment(session, "1001", status="returned", forwarded_at=forwarded_at, frt=(45, 40), returned_after=45, ack_due_after=300)
 
 
@@ -99,7 +99,7 @@ async def test_counts_percentiles_and_sla_per_unit_and_in_total(session):
     assert phra_nakhon.tta == metrics.Percentiles(None, None, None, None)
     assert phra_nakhon.frt == metrics.Percentiles(45.0, 45.0, 40.0, 40.0)  # one value: every percentile is it
     assert phra_nakhon.ttr == metrics.Percentiles(None, None, None, None)
-    assert phra_nakhon.sla == metrics.Compliance(acknowledge_percent=0.0, resolve_percent=None)
+    assert phra_nakhon.sla == metrics.Compliance(acknowledge_percent=100.0, resolve_percent=None)
 
     total = result.total
     assert total.counts == metrics.Counts(forwarded=5, acknowledged=3, responded=4, resolved=2, returned=1, open=2)
@@ -108,8 +108,20 @@ async def test_counts_percentiles_and_sla_per_unit_and_in_total(session):
     # FRT business [0, 30, 40, 90]: 30 + 0.5·10 = 35; 40 + 0.7·50 = 75
     assert total.frt == metrics.Percentiles(approx(75.0), approx(447.0), approx(35.0), approx(75.0))
     assert total.ttr == bang_rak.ttr
-    # acknowledge: met 2 of 5; resolve: as Bang Rak
-    assert total.sla == metrics.Compliance(acknowledge_percent=40.0, resolve_percent=approx(100 / 3))
+    # acknowledge: met 3 of 5 (Bang Rak's two and Phra Nakhon's return); resolve: as Bang Rak
+    assert total.sla == metrics.Compliance(acknowledge_percent=60.0, resolve_percent=approx(100 / 3))
+
+
+async def test_a_deadline_is_nobodys_miss_once_the_centre_took_the_case_away(session):
+    # re-routed before anyone answered, its deadlines long past: neither met nor missed
+    await add_assignment(session, "1004", status="reassigned", ack_due_after=300, resolve_due_after=HOUR)
+    # closed by the centre while the unit held it, unanswered: likewise
+    await add_assignment(session, "1004", status="withdrawn", ack_due_after=300, resolve_due_after=HOUR)
+    # returned after the acknowledge deadline: a late answer is a miss
+    await add_assignment(session, "1001", status="returned", frt=(900, 900), returned_after=900, ack_due_after=300)
+    result = await metrics.response_times(session, start=START, end=END, now=NOW)
+    assert result.total.sla == metrics.Compliance(acknowledge_percent=0.0, resolve_percent=None)
+    assert [u.sla for u in result.units] == [metrics.Compliance(0.0, None), metrics.Compliance(None, None)]
 
 
 async def test_deadlines_still_ahead_are_not_counted_yet(session):
