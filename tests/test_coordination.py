@@ -361,3 +361,17 @@ async def test_chatter_and_media_outside_a_case(desk):
     [where] = [m["text"] for m in await desk.service.exchange(events.location_message(BANGRAK_1, 13.7, 100.5), BANGRAK_1)]
     assert "ไม่ทราบว่าข้อความนี้เกี่ยวกับเรื่องใด" in where and "ตอบกลับ" in where
     assert await desk.service.exchange(events.sticker_message(BANGRAK_1), BANGRAK_1) == []
+
+
+async def test_centre_answers_through_its_own_reply_window(desk):
+    number = await desk.forward()
+    await desk.service.say(BANGRAK_1, f"{number} ขอพิกัดที่แน่นอนด้วยครับ")
+    relayed = desk.service.emulator.accepted_messages(CENTRE)[-1]
+    [opened] = await desk.service.tap(CENTRE, quick_replies(relayed)["ตอบกลับ"]["data"])
+    assert f"เรื่อง {number}" in opened and "ภายใน 10 นาที" in opened
+    await desk.service.exchange(events.location_message(CENTRE, 13.7262, 100.5234, title="ซอยสีลม 5",
+                                                        address="แขวงสีลม เขตบางรัก"), CENTRE)
+    for chat in (BANGRAK_1, BANGRAK_2, GROUP):
+        header, location = desk.service.emulator.accepted_messages(chat)[-2:]
+        assert header["text"] == f"💬 {number} · ศูนย์ฯ (สมศรี ศูนย์ฯ): [ตำแหน่ง]"
+        assert (location["type"], location["latitude"], location["title"]) == ("location", 13.7262, "ซอยสีลม 5")
