@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import asyncio
 
+from alembic import context
 from sqlalchemy.engine import Connection
 
 import models
-from alembic import context
 from app.config import get_settings
 from app.db import create_engine
 

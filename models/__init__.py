@@ -20,10 +20,11 @@ from models.case import (
 from models.inbox import InboxEvent, InboxStatus
 from models.outbox import OutboxKind, OutboxMessage, OutboxStatus
 from models.person import Invite, LineGroup, Person, Role
+from models.sla import DigestDelivery, JobRun, SlaPolicy, SlaTimer
 
 __all__ = [
     "OPEN_ASSIGNMENT", "Agency", "AgencyKind", "Assignment", "AssignmentStatus", "Base", "CaseEvent",
     "CaseNumberCounter", "CaseStatus", "ChatPrompt", "ComplaintCase", "DayOff", "InboxEvent", "InboxStatus",
     "Invite", "LineGroup", "Media", "MessageLink", "OutboxKind", "OutboxMessage", "OutboxStatus", "Person",
-    "Priority", "PromptKind", "Role",
+    "Priority", "PromptKind", "Role", "DigestDelivery", "JobRun", "SlaPolicy", "SlaTimer",
 ]

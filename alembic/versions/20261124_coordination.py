@@ -9,9 +9,9 @@ Create Date: 2026-11-24 20:14:05.906818
 from collections.abc import Sequence
 
 import sqlalchemy as sa
+from alembic import op
 
 import models.base
-from alembic import op
 
 revision: str = '20261124_0002'
 down_revision: str | None = '20261124_0001'

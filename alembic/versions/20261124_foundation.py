@@ -8,10 +8,10 @@ Create Date: 2026-11-24 18:19:13.030968
 from collections.abc import Sequence
 
 import sqlalchemy as sa
+from alembic import op
 from sqlalchemy.dialects import postgresql
 
 import models.base
-from alembic import op
 
 revision: str = '20261124_0001'
 down_revision: str | None = None

@@ -129,6 +129,21 @@ class BusinessCalendar:
         opens, closes = self._office(day)
         return max(timedelta(0), min(end, closes) - max(start, opens))
 
+    def office_moment(self, at: datetime) -> datetime:
+        """`at` itself if the office is open then, else the next opening (UTC)."""
+        at = _utc(at)
+        day = self._local_date(at)
+        if self.is_business_day(day):
+            opens, closes = self._office(day)
+            if at < opens:
+                return opens
+            if at < closes:
+                return at
+        day += _DAY
+        while not self.is_business_day(day):
+            day += _DAY
+        return self._office(day)[0]
+
     def add_business_seconds(self, start: datetime, seconds: float) -> datetime:
         """The instant (UTC) at which `seconds` of business time have passed since `start`.
 

@@ -377,7 +377,8 @@ async def reopen(session: AsyncSession, *, case: ComplaintCase, actor: Person | 
     case.status = assignment.status
     assignment.resolved_at = None
     assignment.ttr_seconds = assignment.ttr_business_seconds = None
-    assignment.resolve_due_at = sla.resolve_due(case.priority, at, calendar, settings)
+    await sla.start_clock(session, assignment, case, at=at, calendar=calendar, settings=settings,
+                          deadlines=("resolve",))
     await _event(session, case, assignment, "reopened", actor, at, reason=reason)
     return assignment
 
@@ -457,13 +458,12 @@ def _require_unit_agency(agency: Agency) -> None:
 async def _assign(session: AsyncSession, case: ComplaintCase, agency: Agency, *, actor: Person | None, at: datetime,
                   calendar: BusinessCalendar, settings: Settings, note: str | None = None,
                   kind: str = "forwarded") -> Assignment:
-    ack_due, resolve_due = sla.due_times(case.priority, at, calendar, settings)
     assignment = Assignment(case=case, agency_id=agency.id, agency=agency, status=AssignmentStatus.forwarded,
-                            forwarded_by_id=actor.id if actor else None, forwarded_at=at,
-                            ack_due_at=ack_due, resolve_due_at=resolve_due)
+                            forwarded_by_id=actor.id if actor else None, forwarded_at=at)
     session.add(assignment)
     case.status = CaseStatus.forwarded
     await session.flush()
+    await sla.start_clock(session, assignment, case, at=at, calendar=calendar, settings=settings)
     await _event(session, case, assignment, kind, actor, at, agency=agency.code, note=note)
     return assignment
 

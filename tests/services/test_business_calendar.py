@@ -290,3 +290,14 @@ async def test_load_with_no_days_off(session):
 async def test_day_off_needs_a_name(session, name):
     with pytest.raises(InvalidInput):
         await business_calendar.add_day_off(session, day=date(2026, 11, 24), name=name, created_by=None)
+
+
+def test_office_moment_is_now_when_open_else_the_next_opening():
+    cal = BusinessCalendar(tz=BANGKOK, opens=time(8, 30), closes=time(16, 30))
+    open_now = datetime(2026, 11, 24, 10, 0, tzinfo=BANGKOK)
+    assert cal.office_moment(open_now) == open_now
+    assert cal.office_moment(datetime(2026, 11, 24, 7, 0, tzinfo=BANGKOK)) == datetime(2026, 11, 24, 8, 30, tzinfo=BANGKOK)
+    # after closing on Friday → Monday's opening; at closing exactly the office is shut
+    assert cal.office_moment(datetime(2026, 11, 27, 16, 30, tzinfo=BANGKOK)) == datetime(2026, 11, 30, 8, 30, tzinfo=BANGKOK)
+    # Songkran 2026 is Mon 13 – Wed 15 April: Saturday the 11th → Thursday the 16th
+    assert cal.office_moment(datetime(2026, 4, 11, 12, 0, tzinfo=BANGKOK)) == datetime(2026, 4, 16, 8, 30, tzinfo=BANGKOK)
