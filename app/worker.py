@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import traceback
 from collections.abc import Callable
@@ -31,14 +32,29 @@ class InboxWorker:
     line: LineClient
     clock: Callable[[], datetime] = utcnow
 
+    # Called after each event's transaction commits: wakes the sender, so an answer leaves at once
+    # rather than after the rest of the batch.
+    after_event: Callable[[], None] | None = None
+
     async def run_once(self) -> int:
-        """Claim a batch and work it. Returns how many events were claimed."""
+        """Claim a batch and work it. Returns how many events were claimed.
+
+        A batch holds at most one event per chat (inbox.claim), so on PostgreSQL its events run side
+        by side, each on its own connection; SQLite has one connection, so there they run in turn."""
         async with session_scope(self.sessionmaker) as session:
             batch = await inbox.claim(session, now=self.clock(), lease_seconds=self.settings.inbox_lease_seconds,
                                       limit=self.settings.inbox_batch_size)
-        for event in batch:
-            await self.process(event)
+        if self.settings.is_sqlite:
+            for event in batch:
+                await self._process_and_tell(event)
+        else:
+            await asyncio.gather(*(self._process_and_tell(event) for event in batch))
         return len(batch)
+
+    async def _process_and_tell(self, row: InboxEvent) -> None:
+        await self.process(row)
+        if self.after_event is not None:
+            self.after_event()
 
     async def process(self, row: InboxEvent) -> None:
         display_name = await self._display_name(row.payload)
