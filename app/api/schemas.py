@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -197,3 +197,48 @@ class CaseEventOut(BaseModel):
     actor: str | None = Field(None, description="display name of the person, or none for the API")
     agency: AgencyRef | None
     data: dict
+
+
+# -- SLA policies and the business calendar ------------------------------------------------------
+
+class SlaPolicyIn(BaseModel):
+    priority: Priority
+    agency: str | None = Field(None, description="a unit (code or name); none: every unit")
+    category: str | None = Field(None, max_length=100, description="a case category; none: every category")
+    ack_seconds: float = Field(..., gt=0, description="time allowed to acknowledge")
+    ack_business: bool = Field(True, description="counted in business hours (else wall clock)")
+    resolve_seconds: float = Field(..., gt=0)
+    resolve_business: bool = False
+
+
+class SlaPolicyOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: int
+    priority: str
+    agency: AgencyRef | None
+    category: str | None
+    ack_seconds: float
+    ack_business: bool
+    resolve_seconds: float
+    resolve_business: bool
+    updated_by: str | None
+    updated_at: datetime
+
+
+class DayOffIn(BaseModel):
+    name: str = Field(..., min_length=1, max_length=200)
+
+
+class HolidayOut(BaseModel):
+    day: date
+    name: str
+    source: str = Field(description="public (Thai public and government holidays) or extra (added by an admin)")
+
+
+class CalendarOut(BaseModel):
+    fiscal_year: int
+    first_day: date
+    last_day: date
+    office_hours: str
+    business_days: int
+    holidays: list[HolidayOut]

@@ -20,6 +20,14 @@ async def unit_chats(session: AsyncSession, agency_id: int) -> list[str]:
     return [*people.all(), *groups.all()]
 
 
+async def unit_managers(session: AsyncSession, agency_id: int) -> list[str]:
+    """The unit's managers (escalations go to them)."""
+    return list((await session.scalars(
+        select(Person.line_user_id)
+        .where(Person.agency_id == agency_id, Person.role == Role.manager, Person.active.is_(True))
+        .order_by(Person.id))).all())
+
+
 async def centre_chats(session: AsyncSession, case: ComplaintCase) -> list[str]:
     """The centre person who forwarded the case (or re-routed it last) and the centre's bound
     groups. A case forwarded through the API has no such person: then every active centre staff
