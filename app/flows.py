@@ -54,11 +54,6 @@ async def tell_unit(session: AsyncSession, *, case: ComplaintCase, agency_id: in
                               inbox_event_id=inbox_event_id)
 
 
-async def push(session: AsyncSession, *, to: str, case: ComplaintCase, messages: list[dict[str, Any]],
-               now: datetime) -> None:
-    await outbox.push(session, to=to, messages=messages, now=now, case_id=case.id)
-
-
 async def image(session: AsyncSession, settings: Settings, *, case: ComplaintCase, line_message_id: str) -> dict[str, Any]:
     """An image someone sent, as a message the other side can receive: LINE pushes images only by
     URL, so the service serves it (app/api/media.py) under an unguessable token."""

@@ -59,6 +59,14 @@ async def push(session: AsyncSession, *, to: str, messages: list[dict[str, Any]]
     return rows
 
 
+async def push_many(session: AsyncSession, pushes: list[tuple[str, list[dict[str, Any]], int | None]], *,
+                    now: datetime) -> None:
+    """Many pushes, (to, messages, case id) each, in one flush: a scheduled job's batch."""
+    session.add_all(_row(OutboxKind.push, to, chunk, now, case_id=case_id)
+                    for to, messages, case_id in pushes for chunk in _chunks(messages))
+    await session.flush()
+
+
 async def claim_due(session: AsyncSession, *, now: datetime, lease_seconds: float, limit: int) -> list[OutboxMessage]:
     """Lease due messages, at most the oldest unsent one per recipient: a chat gets them in order."""
     earlier = aliased(OutboxMessage)

@@ -17,7 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import selectinload
 
-from app import flows
+from app import outbox
 from app.config import Settings
 from app.db import session_scope
 from app.services import routing, sla
@@ -51,6 +51,8 @@ async def scan(session: AsyncSession, *, settings: Settings, now: datetime, limi
     groups: dict[tuple[int, str], list[SlaTimer]] = defaultdict(list)
     for timer in timers:
         groups[(timer.assignment_id, timer.deadline)].append(timer)
+    recipients = _Recipients(session)
+    pushes: list[tuple[str, list[dict], int]] = []
     for group in groups.values():
         furthest = max(group, key=lambda t: t.threshold)
         for timer in group:
@@ -63,28 +65,45 @@ async def scan(session: AsyncSession, *, settings: Settings, now: datetime, limi
             outcomes["not_needed"] += 1
             continue
         try:
-            async with session.begin_nested():
-                await _tell(session, settings, furthest, assignment, now)
-            furthest.outcome = "sent"
-            outcomes["sent"] += 1
+            pushes.extend(await _messages(recipients, settings, furthest, assignment, now))
         except Exception:  # one bad case must not hold back everyone else's reminders
             log.exception("SLA timer failed", extra={"timer_id": furthest.id})
             furthest.outcome = "error"
             outcomes["error"] += 1
-    await session.flush()
+            continue
+        furthest.outcome = "sent"
+        outcomes["sent"] += 1
+    await outbox.push_many(session, pushes, now=now)
     return outcomes
 
 
-async def _tell(session: AsyncSession, settings: Settings, timer: SlaTimer, assignment: Assignment,
-                now: datetime) -> None:
+class _Recipients:
+    """Who is told, looked up once per unit per batch."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+        self._unit: dict[int, list[str]] = {}
+        self._managers: dict[int, list[str]] = {}
+
+    async def unit(self, agency_id: int) -> list[str]:
+        if agency_id not in self._unit:
+            self._unit[agency_id] = await routing.unit_chats(self.session, agency_id)
+        return self._unit[agency_id]
+
+    async def escalation(self, assignment: Assignment) -> list[str]:
+        if assignment.agency_id not in self._managers:
+            self._managers[assignment.agency_id] = await routing.unit_managers(self.session, assignment.agency_id)
+        chats = [*self._managers[assignment.agency_id], *await routing.centre_chats(self.session, assignment.case)]
+        return list(dict.fromkeys(chats))
+
+
+async def _messages(recipients: _Recipients, settings: Settings, timer: SlaTimer, assignment: Assignment,
+                    now: datetime) -> list[tuple[str, list[dict], int]]:
     case, tz = assignment.case, settings.tz
     if timer.threshold < 100:
         message = say.reminder(case, assignment, timer.deadline, timer.due_at, now, tz)
-        await flows.tell_unit(session, case=case, agency_id=assignment.agency_id, messages=[message], now=now)
-        return
-    await flows.tell_unit(session, case=case, agency_id=assignment.agency_id, now=now,
-                          messages=[say.breached(case, assignment, timer.deadline, timer.due_at, tz, to_unit=True)])
-    escalation = [say.breached(case, assignment, timer.deadline, timer.due_at, tz, to_unit=False)]
-    chats = [*await routing.unit_managers(session, assignment.agency_id), *await routing.centre_chats(session, case)]
-    for chat in dict.fromkeys(chats):
-        await flows.push(session, to=chat, case=case, messages=escalation, now=now)
+        return [(chat, [message], case.id) for chat in await recipients.unit(assignment.agency_id)]
+    to_unit = say.breached(case, assignment, timer.deadline, timer.due_at, tz, to_unit=True)
+    escalation = say.breached(case, assignment, timer.deadline, timer.due_at, tz, to_unit=False)
+    return ([(chat, [to_unit], case.id) for chat in await recipients.unit(assignment.agency_id)]
+            + [(chat, [escalation], case.id) for chat in await recipients.escalation(assignment)])
