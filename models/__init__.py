@@ -18,6 +18,15 @@ from models.case import (
     PromptKind,
 )
 from models.inbox import InboxEvent, InboxStatus
+from models.kpi import (
+    CommitteeDecision,
+    InnovationType,
+    KpiActivity,
+    KpiChange,
+    KpiIdea,
+    KpiIndicator,
+    KpiRecord,
+)
 from models.outbox import OutboxKind, OutboxMessage, OutboxStatus
 from models.person import Invite, LineGroup, Person, Role
 from models.sla import DigestDelivery, JobRun, SlaPolicy, SlaTimer
@@ -27,4 +36,5 @@ __all__ = [
     "CaseNumberCounter", "CaseStatus", "ChatPrompt", "ComplaintCase", "DayOff", "InboxEvent", "InboxStatus",
     "Invite", "LineGroup", "Media", "MessageLink", "OutboxKind", "OutboxMessage", "OutboxStatus", "Person",
     "Priority", "PromptKind", "Role", "DigestDelivery", "JobRun", "SlaPolicy", "SlaTimer",
+    "CommitteeDecision", "InnovationType", "KpiActivity", "KpiChange", "KpiIdea", "KpiIndicator", "KpiRecord",
 ]
