@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Literal
 from zoneinfo import ZoneInfo
 
+from apscheduler.triggers.cron import CronTrigger
 from pydantic import Field, PrivateAttr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -20,6 +21,25 @@ DEV_ADMIN_TOKEN = "dev-admin-token"
 
 def _default_database_url() -> str:
     return f"sqlite+aiosqlite:///{Path('var') / 'rongtuk.sqlite3'}"
+
+
+def parse_crontab(expr: str, tz: ZoneInfo, *, setting: str = "crontab") -> CronTrigger:
+    """A standard five-field crontab ("30 8 * * mon") as an APScheduler trigger in `tz`.
+
+    Days of the week must be names (mon … sun) or `*`: APScheduler 3 counts 0 as Monday where
+    crontab counts 0 as Sunday, so a number would silently run on the wrong day."""
+    fields = expr.split()
+    if len(fields) != 5:
+        raise ValueError(f"{setting}={expr!r} is not a crontab: it needs five fields, "
+                         "'minute hour day month weekday' (e.g. '30 8 * * mon')")
+    if any(ch.isdigit() for ch in fields[4]):
+        raise ValueError(f"{setting}={expr!r}: write the weekday as a name (mon, tue, … sun, or mon-fri), "
+                         "not a number (APScheduler 3 counts 0 as Monday, crontab as Sunday)")
+    try:
+        return CronTrigger.from_crontab(expr, timezone=tz)
+    except ValueError as exc:
+        raise ValueError(f"{setting}={expr!r} is not a valid crontab "
+                         f"('minute hour day month weekday', e.g. '30 8 * * mon'): {exc}") from exc
 
 
 class Settings(BaseSettings):
@@ -76,10 +96,25 @@ class Settings(BaseSettings):
     # Business calendar: BMA office hours, Asia/Bangkok
     office_opens: str = "08:30"
     office_closes: str = "16:30"
+    # Innovation KPI (SPEC §7): the rubric file; empty = the shipped app/data/kpi_rubric.yaml
+    kpi_rubric_path: Path | None = None
+
     # Personal data (PDPA): complainant contact is erased this many days after a case closes.
     pii_retention_days: int = 365
 
     run_workers: bool = True
+
+    # Scheduler (app/scheduler.py): "embedded" runs the jobs inside `rongtuk serve`, "separate"
+    # only in `rongtuk scheduler`, "off" nowhere. Crontabs are read in `timezone`.
+    scheduler: Literal["embedded", "separate", "off"] = "embedded"
+    sla_scan_seconds: int = Field(60, gt=0)
+    digest_daily_cron: str = "30 8 * * *"
+    digest_weekly_cron: str = "30 8 * * mon"
+    privacy_purge_cron: str = "0 2 * * *"
+    # A cron run missed while nothing was running is made up at start if it is at most this old;
+    # an older one is news no longer (a digest from two days ago).
+    catch_up_hours: float = Field(12.0, ge=0)
+
     log_json: bool = True
     log_level: str = "INFO"
 
@@ -100,6 +135,8 @@ class Settings(BaseSettings):
     @model_validator(mode="after")
     def _check(self) -> Settings:
         ZoneInfo(self.timezone)  # unknown zone → clear error at start
+        for name in ("digest_daily_cron", "digest_weekly_cron", "privacy_purge_cron"):
+            parse_crontab(getattr(self, name), self.tz, setting=name.upper())
         if self.line_api_base_url != LINE_API_DEFAULT and self.line_data_api_base_url == LINE_DATA_API_DEFAULT:
             # A stand-in for LINE (the emulator) serves content on the same host as the API.
             self.line_data_api_base_url = self.line_api_base_url
