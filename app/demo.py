@@ -138,7 +138,8 @@ async def run(out: TextIO, *, workdir: Path | None = None) -> int:
         settings = Settings(_env_file=None, RONGTUK_ENV="development", database_url=database_url,
                             line_channel_secret="demo-secret", line_channel_access_token="demo-token",
                             admin_api_token="demo-admin", worker_poll_seconds=0.05, log_json=False,
-                            log_level="WARNING", line_api_base_url="http://127.0.0.1:1")  # replaced below
+                            log_level="WARNING", line_api_base_url="http://127.0.0.1:1",  # replaced below
+                            scheduler="off")  # a scripted day: no reminders or digests from the wall clock
         engine = create_engine(database_url)
         try:
             await migrations.upgrade(engine)

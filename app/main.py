@@ -1,5 +1,5 @@
 """create_app(): the FastAPI service. Its lifespan opens the database and the LINE client and
-starts the inbox worker and the outbox sender."""
+starts the inbox worker, the outbox sender and (SCHEDULER=embedded) the scheduler."""
 
 from __future__ import annotations
 
@@ -12,12 +12,13 @@ from fastapi import FastAPI
 from linebot.v3.webhook import SignatureValidator
 
 from app import errors
-from app.api import cases, health, media, metrics, registry, sla, webhook
+from app.api import cases, health, kpi, kpi_evidence, media, metrics, registry, sla, webhook
 from app.config import Settings, get_settings
 from app.db import create_engine, create_sessionmaker
 from app.inbox import InboxWriter
 from app.line.client import LineClient
 from app.loops import Loop
+from app.scheduler import Scheduler
 from app.sender import Sender
 from app.worker import InboxWorker
 
@@ -59,6 +60,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         if settings.run_workers:
             inbox_loop.start()
             sender_loop.start()
+        # SCHEDULER=embedded: this process runs the jobs too (once per tick across replicas);
+        # separate: `rongtuk scheduler` does; off: nobody.
+        scheduler = None
+        if settings.scheduler == "embedded" and settings.run_workers:
+            scheduler = Scheduler(sessionmaker, settings, after_run=sender_loop.wake.set)
+            scheduler.start()  # missed cron runs are made up in the background
+        app.state.scheduler = scheduler
         # What start-up built (modules, models, the SDK) lives as long as the process: keep it out
         # of the collector's full scans, which otherwise pause every request for 100+ ms.
         gc.freeze()
@@ -66,6 +74,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         try:
             yield
         finally:
+            if scheduler is not None:
+                await scheduler.shutdown()
             await inbox_loop.stop()
             await sender_loop.stop()
             await app.state.inbox_writer.close()
@@ -79,6 +89,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.signature_validator = SignatureValidator(settings.line_channel_secret)
     app.state.wake_inbox = lambda: None
+    app.state.scheduler = None
     errors.install(app)
     app.include_router(webhook.router)
     app.include_router(health.router)
@@ -87,6 +98,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(metrics.router)
     app.include_router(media.router)
     app.include_router(sla.router)
+    app.include_router(kpi_evidence.router)
+    app.include_router(kpi.router)
 
     if emulator is not None:
         app.mount(settings.embedded_emulator_path, emulator.app)

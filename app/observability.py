@@ -28,6 +28,7 @@ def setup_logging(level: str = "INFO", *, json: bool = True) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
-    # One line per webhook delivery or readiness probe is noise, not news.
-    for noisy in ("httpx", "alembic.runtime.migration"):
+    # One line per webhook delivery, readiness probe or scheduler run is noise, not news
+    # (app.scheduler logs each run's result itself).
+    for noisy in ("httpx", "alembic.runtime.migration", "alembic.runtime.plugins", "apscheduler"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))

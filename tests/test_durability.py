@@ -37,7 +37,7 @@ class ServiceProcess:
             "LINE_API_BASE_URL": line_url, "LINE_CHANNEL_SECRET": SECRET, "LINE_CHANNEL_ACCESS_TOKEN": ACCESS_TOKEN,
             "ADMIN_API_TOKEN": ADMIN_TOKEN, "PUBLIC_BASE_URL": self.url, "LOG_JSON": "false", "LOG_LEVEL": "WARNING",
             "WORKER_POLL_SECONDS": "0.05", "INBOX_LEASE_SECONDS": "1", "OUTBOX_LEASE_SECONDS": "2",
-            "LINE_REQUEST_TIMEOUT_SECONDS": "1",
+            "LINE_REQUEST_TIMEOUT_SECONDS": "1", "SCHEDULER": "off",
         }
         self.proc: asyncio.subprocess.Process | None = None
 
