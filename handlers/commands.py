@@ -15,6 +15,7 @@ WORDS = {
     "เปิดใหม่": "reopen", "reopen": "reopen",
     "สถานะ": "status", "status": "status",
     "ค้าง": "overdue", "overdue": "overdue",
+    "สรุป": "digest", "digest": "digest",
 }
 
 

@@ -12,7 +12,7 @@ from linebot.v3.webhooks import (
 from app import texts
 from app.errors import AmbiguousAgency, DomainError
 from app.services import people
-from handlers import commands, coordination
+from handlers import commands, coordination, digest
 from handlers.context import Context
 
 
@@ -33,6 +33,8 @@ async def handle(ctx: Context) -> None:
         await ctx.reply(texts.help_for(ctx.sender))
     elif command.name == "bind":
         await ctx.reply(texts.bind_outside_group())
+    elif command.name == "digest":
+        await digest.on_demand(ctx, command)
     elif command.name in coordination.COMMANDS:
         await coordination.COMMANDS[command.name](ctx, command)
     elif not await coordination.relay(ctx):
@@ -50,6 +52,8 @@ async def _in_group(ctx: Context, command: commands.Command) -> None:
         await ctx.reply(texts.help_for(ctx.sender) if ctx.sender else texts.joined_group())
     elif ctx.sender is None:
         return
+    elif command.name == "digest":
+        await digest.on_demand(ctx, command)
     elif command.name in coordination.COMMANDS:
         await coordination.COMMANDS[command.name](ctx, command)
     else:
