@@ -6,7 +6,8 @@ import argparse
 import asyncio
 import os
 import sys
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
+from pathlib import Path
 
 from app.config import get_settings
 
@@ -31,10 +32,32 @@ def main(argv: list[str] | None = None) -> int:
     create.add_argument("--role", required=True, choices=["centre", "coordinator", "manager", "admin"])
     create.add_argument("--agency", help="unit code or name (e.g. 1004, บางรัก); none for a BMA-wide manager/admin")
 
+    dig = sub.add_parser("digest", help="managers' KPI digests")
+    send = dig.add_subparsers(dest="digest_command", required=True).add_parser(
+        "send", help="send the last finished period's digest to every manager who has not had it yet")
+    send.add_argument("--period", required=True, choices=["daily", "weekly"])
+    send.add_argument("--dry-run", action="store_true", help="print the messages as JSON; write and send nothing")
+
+    kpi = sub.add_parser("kpi", help="the innovation KPI (SPEC §7)")
+    kpi_sub = kpi.add_subparsers(dest="kpi_command", required=True)
+    score = kpi_sub.add_parser("score", help="a unit's score for a fiscal year, with the reason for every point")
+    report = kpi_sub.add_parser("report", help="the quarterly progress entry in Thai (text, or --docx FILE)")
+    imp = kpi_sub.add_parser("import", help="import a unit's evidence from a CSV or XLSX file (docs/kpi_import.md)")
+    for p in (score, report, imp):
+        p.add_argument("--agency", required=True, help="unit code or name, e.g. PSSEC, สลป., บางรัก")
+        p.add_argument("--fy", type=int, required=True, help="Buddhist-era fiscal year, e.g. 2564")
+    score.add_argument("--as-of", type=date.fromisoformat, help="YYYY-MM-DD (default: today)")
+    score.add_argument("--json", action="store_true", help="the breakdown as JSON (as the API gives it)")
+    report.add_argument("--quarter", type=int, required=True, choices=[1, 2, 3, 4])
+    report.add_argument("--docx", type=Path, help="write a Word document here instead of printing text")
+    imp.add_argument("file", type=Path, help="a .csv or .xlsx file")
+
     priv = sub.add_parser("privacy", help="complainant personal data (PDPA)")
     purge = priv.add_subparsers(dest="privacy_command", required=True).add_parser(
         "purge", help="erase complainant contact of cases closed longer ago than the retention period")
     purge.add_argument("--retention-days", type=int, help="default: PII_RETENTION_DAYS (365)")
+
+    sub.add_parser("scheduler", help="run the scheduled jobs (SLA scan, digests, purge) in this process only")
 
     sub.add_parser("demo", help="play a day at the complaints centre against the built-in LINE emulator (Thai transcript)")
 
@@ -141,6 +164,77 @@ def _invite(args) -> int:
     return 0
 
 
+def _digest(args) -> int:
+    import json
+
+    async def run():
+        from app.services import digests
+
+        async with _session() as session:
+            results = await digests.send_period(session, period=args.period, now=datetime.now(UTC),
+                                                settings=get_settings(), dry_run=args.dry_run)
+            if not args.dry_run:
+                await session.commit()
+            return results
+
+    results = asyncio.run(run())
+    if args.dry_run:
+        print(json.dumps([{"to": r["line_user_id"], "messages": [r["message"]]} for r in results if "message" in r],
+                         ensure_ascii=False, indent=2))
+    else:
+        for r in results:
+            print(f"{r['status']}: {r['name'] or '-'} · {r['unit'] or 'BMA-wide'} · {r['line_user_id']} · "
+                  f"{r['period']} {r['period_key']}")
+    failed = [r for r in results if r["status"] == "failed"]
+    for r in failed:
+        print(f"rongtuk: digest for {r['line_user_id']} failed: {r['error']}", file=sys.stderr)
+    counted = {status: sum(r["status"] == status for r in results) for status in ("sent", "already_sent", "dry_run")}
+    print(f"{len(results)} manager(s): " + ", ".join(f"{n} {s.replace('_', ' ')}" for s, n in counted.items() if n),
+          file=sys.stderr)
+    return 1 if failed else 0
+
+
+def _kpi(args) -> int:
+    if args.kpi_command == "import":
+        from app.services import kpi_import
+
+        print(asyncio.run(kpi_import.import_command(args.agency, args.fy, args.file)))
+        return 0
+
+    async def run():
+        from app.api.kpi import report_text, today
+        from app.api.schemas import KpiScoreOut
+        from app.services import agencies, kpi
+
+        settings = get_settings()
+        async with _session() as session:
+            unit = await agencies.resolve(session, args.agency)
+            if args.kpi_command == "report":
+                return await report_text(session, unit, args.fy, args.quarter, settings)
+            result = await kpi.evaluate(session, agency=unit, fiscal_year=args.fy,
+                                        as_of=args.as_of or today(settings), settings=settings)
+            return KpiScoreOut.of(result)
+
+    result = asyncio.run(run())
+    if args.kpi_command == "report":
+        if args.docx:
+            from app.services import kpi_report
+
+            args.docx.write_bytes(kpi_report.quarterly_docx(result))
+            print(f"wrote {args.docx}", file=sys.stderr)
+        else:
+            print(result)
+    elif args.json:
+        print(result.model_dump_json(indent=2))
+    else:
+        print(f"{result.agency.name_th} ({result.agency.code}) ปีงบประมาณ {result.fiscal_year} "
+              f"ณ วันที่ {result.as_of.isoformat()}")
+        for c in result.criteria:
+            print(f"  ส่วนที่ {c.part} {c.title_th}: {c.points:g}/{c.max_points:g} — {c.reason_th}")
+        print(f"ค่าเป้าหมาย : {result.target:g}\nผลงานที่ทำได้ : {result.achieved:g}\nระดับ : {result.level}")
+    return 0
+
+
 def _privacy(args) -> int:
     async def run():
         from app import privacy
@@ -153,6 +247,16 @@ def _privacy(args) -> int:
 
     count, days = asyncio.run(run())
     print(f"erased complainant contact of {count} case(s) closed more than {days} days ago")
+    return 0
+
+
+def _scheduler(args) -> int:
+    settings = get_settings()
+    from app import scheduler
+    from app.observability import setup_logging
+
+    setup_logging(settings.log_level, json=settings.log_json)
+    asyncio.run(scheduler.serve(settings))
     return 0
 
 
@@ -187,7 +291,9 @@ class _session:
         await self.engine.dispose()
 
 
-_COMMANDS = {"serve": _serve, "db": _db, "agencies": _agencies, "invite": _invite, "privacy": _privacy, "demo": _demo,
+_COMMANDS = {"serve": _serve, "db": _db, "agencies": _agencies, "invite": _invite, "digest": _digest, "kpi": _kpi,
+             "privacy": _privacy,
+             "scheduler": _scheduler, "demo": _demo,
              "line-emulator": _line_emulator}
 
 if __name__ == "__main__":

@@ -242,3 +242,223 @@ class CalendarOut(BaseModel):
     office_hours: str
     business_days: int
     holidays: list[HolidayOut]
+
+
+# -- KPI evidence: the innovation KPI's Forms 1–5 (SPEC §7) --------------------------------------
+
+_INNOVATION_TYPE = "policy | service | organization (Thai too: นโยบาย, บริการ, บริหาร-องค์กร)"
+_DECISION = "approved | revise | rejected (Thai too: เห็นชอบ, ปรับแก้, ไม่เห็นชอบ)"
+
+
+class KpiRecordIn(BaseModel):
+    """The record's own fields. A field left out stays as it is; null clears it."""
+
+    model_config = ConfigDict(extra="forbid")
+    innovation_title: str | None = Field(None, max_length=500)
+    innovation_type: str | None = Field(None, description=_INNOVATION_TYPE)
+    selected_by: str | None = Field(None, max_length=200, description="Form 2: who selected the idea")
+    selected_on: date | None = Field(None, description="Form 2: when")
+    form3_submitted_on: date | None = Field(None, description="Form 3 sent to สำนักงาน ก.ก.")
+    form4_submitted_on: date | None = Field(None, description="Form 4 sent to สำนักงาน ก.ก.")
+    committee_presented_on: date | None = Field(None, description="presented to the BMA innovation committee")
+    committee_decision: str | None = Field(None, description=_DECISION)
+    committee_decided_on: date | None = None
+    revision_done_on: date | None = Field(None, description="revisions done (only after a revise decision)")
+    evidence_sent_on: date | None = Field(None, description="step 4 evidence sent to สำนักงาน ก.ก.")
+    form5_survey_done_on: date | None = Field(None, description="Form 5: the utilization survey done")
+    form5_approved_on: date | None = Field(None, description="Form 5 approved by the unit's executives")
+    live_results: bool | None = Field(None, description="results measured from this service's data (the LINE innovation)")
+    baseline_tta_seconds: float | None = Field(None, gt=0, description="median time to acknowledge before LINE")
+
+
+class KpiIdeaIn(BaseModel):
+    """A Form 1: an idea from the unit's staff."""
+
+    model_config = ConfigDict(extra="forbid")
+    proposer: str = Field(..., min_length=1, max_length=200)
+    submitted_on: date
+    problem: str = Field(..., min_length=1, max_length=10_000)
+    idea: str = Field(..., min_length=1, max_length=10_000)
+    innovation_type: str = Field(..., description=_INNOVATION_TYPE)
+
+
+class KpiIdeaPatch(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    proposer: str | None = Field(None, min_length=1, max_length=200)
+    submitted_on: date | None = None
+    problem: str | None = Field(None, min_length=1, max_length=10_000)
+    idea: str | None = Field(None, min_length=1, max_length=10_000)
+    innovation_type: str | None = Field(None, description=_INNOVATION_TYPE)
+
+
+class KpiSelectIn(BaseModel):
+    """Form 2: the one idea the unit's executives chose."""
+
+    model_config = ConfigDict(extra="forbid")
+    selected_by: str = Field(..., min_length=1, max_length=200, description="e.g. คณะผู้บริหารสำนักงานเขต")
+    selected_on: date
+
+
+class KpiActivityIn(BaseModel):
+    """A step 4 activity of the project, as planned, and when it was done."""
+
+    model_config = ConfigDict(extra="forbid")
+    name: str = Field(..., min_length=1, max_length=500)
+    planned_start: date | None = None
+    planned_end: date
+    done_on: date | None = None
+
+
+class KpiActivityPatch(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str | None = Field(None, min_length=1, max_length=500)
+    planned_start: date | None = None
+    planned_end: date | None = None
+    done_on: date | None = None
+
+
+class KpiIndicatorIn(BaseModel):
+    """An indicator of the innovation's results, with its target and baseline."""
+
+    model_config = ConfigDict(extra="forbid")
+    name: str = Field(..., min_length=1, max_length=500)
+    unit: str | None = Field(None, max_length=50, description="%, ชั่วโมง, ครั้ง …")
+    target: float
+    baseline: float | None = None
+    achieved: float | None = Field(None, description="reported by the unit (a live-results record measures it)")
+    higher_is_better: bool = True
+
+
+class KpiIndicatorPatch(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str | None = Field(None, min_length=1, max_length=500)
+    unit: str | None = Field(None, max_length=50)
+    target: float | None = None
+    baseline: float | None = None
+    achieved: float | None = None
+    higher_is_better: bool | None = None
+
+
+class KpiIdeaOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: int
+    proposer: str
+    submitted_on: date
+    problem: str
+    idea: str
+    innovation_type: str
+    selected: bool
+
+
+class KpiActivityOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: int
+    name: str
+    planned_start: date | None
+    planned_end: date
+    done_on: date | None
+
+
+class KpiIndicatorOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: int
+    name: str
+    unit: str | None
+    target: float
+    baseline: float | None
+    achieved: float | None
+    higher_is_better: bool
+
+
+class KpiEvidenceOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    agency: AgencyRef
+    fiscal_year: int
+    innovation_title: str | None
+    innovation_type: str | None
+    selected_by: str | None
+    selected_on: date | None
+    form3_submitted_on: date | None
+    form4_submitted_on: date | None
+    committee_presented_on: date | None
+    committee_decision: str | None
+    committee_decided_on: date | None
+    revision_done_on: date | None
+    evidence_sent_on: date | None
+    form5_survey_done_on: date | None
+    form5_approved_on: date | None
+    live_results: bool
+    baseline_tta_seconds: float | None
+    ideas: list[KpiIdeaOut]
+    activities: list[KpiActivityOut]
+    indicators: list[KpiIndicatorOut]
+    created_at: datetime
+    updated_at: datetime
+
+
+class KpiChangeOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: int
+    at: datetime
+    actor: str = Field(description='"api", the X-Actor header\'s name, or "cli"')
+    what: str = Field(description="record | idea | activity | indicator | import")
+    item_id: int | None
+    action: str = Field(description="create | update | delete | select | replace (an import)")
+    before: dict | None = Field(description="the fields before (dates as YYYY-MM-DD); none for a create")
+    after: dict | None = Field(description="the fields after; none for a delete")
+
+
+class KpiImportOut(BaseModel):
+    record_created: bool
+    record_fields: list[str] = Field(description="the record's fields the file changed")
+    ideas: int | None = Field(description="ideas now, if the file had idea rows (they replaced the old); else null")
+    activities: int | None
+    indicators: int | None
+    selected_idea_id: int | None
+    rows: int
+    evidence: KpiEvidenceOut
+
+
+# -- innovation KPI score ------------------------------------------------------------------------
+
+class KpiCriterionOut(BaseModel):
+    part: int
+    key: str
+    title_th: str
+    points: float
+    max_points: float
+    reason_th: str
+    done_on: date | None
+
+
+class KpiProgressOut(BaseModel):
+    quarter: int
+    as_of: date
+    total: float
+    level: float
+
+
+class KpiScoreOut(BaseModel):
+    agency: AgencyRef
+    fiscal_year: int
+    as_of: date
+    target: float = Field(description="ค่าเป้าหมาย")
+    achieved: float = Field(description="ผลงานที่ทำได้")
+    total: float
+    level: str = Field(description="1.0000 – 5.0000, four decimals as the BMA writes it")
+    parts: dict[int, float]
+    criteria: list[KpiCriterionOut]
+    progress: list[KpiProgressOut]
+
+    @classmethod
+    def of(cls, evaluation) -> KpiScoreOut:
+        s = evaluation.score
+        return cls(
+            agency=AgencyRef(code=s.agency_code, name_th=s.agency_name_th), fiscal_year=s.fiscal_year, as_of=s.as_of,
+            target=float(s.target), achieved=float(s.achieved), total=float(s.total), level=f"{s.level:.4f}",
+            parts={k: float(v) for k, v in s.parts.items()},
+            criteria=[KpiCriterionOut(part=c.part, key=c.key, title_th=c.title_th, points=float(c.points),
+                                      max_points=float(c.max_points), reason_th=c.reason_th, done_on=c.done_on)
+                      for c in s.criteria],
+            progress=[KpiProgressOut(quarter=q, as_of=p.as_of, total=float(p.total), level=float(p.level))
+                      for q, p in evaluation.progress])

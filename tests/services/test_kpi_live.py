@@ -110,3 +110,14 @@ async def test_no_evidence_yet_and_bad_years_are_clear(session, settings):
     with pytest.raises(InvalidInput, match="พุทธศักราช"):
         await kpi.evaluate(session, agency=pssec, fiscal_year=2021, as_of=date(2021, 9, 30), settings=settings)
     assert await kpi.level_to_date(session, agency=pssec, today=date(2021, 9, 30), settings=settings) is None
+
+
+async def test_the_digest_shows_the_units_level_to_date(session, settings):
+    from app.services import digests
+
+    pssec = await agencies.get_by_code(session, "PSSEC")
+    assert await digests.kpi_level(session, pssec, 2564, as_of=date(2021, 9, 30), settings=settings) is None
+    await add_coordinators(session)
+    await add_assignments(session, [(1800, True)] * 9 + [(9000, False)])
+    await add_seed_record(session)
+    assert await digests.kpi_level(session, pssec, 2564, as_of=date(2021, 9, 30), settings=settings) == "5.0000"
