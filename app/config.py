@@ -99,6 +99,12 @@ class Settings(BaseSettings):
     # Innovation KPI (SPEC §7): the rubric file; empty = the shipped app/data/kpi_rubric.yaml
     kpi_rubric_path: Path | None = None
 
+    # Dashboard (/dashboard): a one-time sign-in link from LINE (`แดชบอร์ด`) works this long; a
+    # session cookie lasts this long. The cookie is signed with a key derived from ADMIN_API_TOKEN,
+    # so changing the token signs everyone out.
+    dashboard_link_minutes: int = Field(15, gt=0)
+    dashboard_session_hours: float = Field(8.0, gt=0)
+
     # Personal data (PDPA): complainant contact is erased this many days after a case closes.
     pii_retention_days: int = 365
 

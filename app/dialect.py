@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import math
+import re
 from array import array
 
-from sqlalchemy import Double, Select, literal_column
+from sqlalchemy import Date, Double, Select, literal_column
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.ext.compiler import compiles
@@ -98,3 +99,40 @@ class PercentileCont:
 
     def finalize(self) -> float | None:
         return percentile_of_sorted(sorted(self._values), self._fraction)
+
+
+# -- calendar weeks ------------------------------------------------------------------------------
+
+
+class local_week(FunctionElement):  # lower case, like the SQL functions in sqlalchemy.func
+    """`local_week(column, zone, offset_seconds)`: the Monday (a DATE) of the week in which a UTC
+    instant falls, in the time zone `zone`. PostgreSQL converts with the zone itself; SQLite, which
+    has no zones, adds `offset_seconds` (the zone's offset, exact for a zone without daylight
+    saving such as Asia/Bangkok)."""
+
+    type = Date()
+    name = "local_week"
+    inherit_cache = True
+
+    def __init__(self, column, zone: str, offset_seconds: int) -> None:
+        if not _ZONE_NAME.fullmatch(zone):
+            raise ValueError(f"not a time zone name: {zone!r}")
+        # Literals, not bound parameters: the expression is grouped by, and must read the same twice.
+        super().__init__(column, literal_column(f"'{zone}'"), literal_column(str(int(offset_seconds))))
+
+
+_ZONE_NAME = re.compile(r"[A-Za-z0-9_+\-/]+")
+
+
+@compiles(local_week)
+def _local_week_standard(element: local_week, compiler, **kw) -> str:
+    column, zone, _ = element.clauses
+    return (f"CAST(date_trunc('week', {compiler.process(column, **kw)} AT TIME ZONE {compiler.process(zone, **kw)}) "
+            "AS DATE)")
+
+
+@compiles(local_week, "sqlite")
+def _local_week_sqlite(element: local_week, compiler, **kw) -> str:
+    column, _, offset = element.clauses
+    # 'weekday 0' moves forward to the next Sunday (or stays on one); six days back is its Monday.
+    return (f"date({compiler.process(column, **kw)}, '{int(offset.name):+d} seconds', 'weekday 0', '-6 days')")

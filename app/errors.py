@@ -5,12 +5,15 @@
     ├── NotFound              404
     │   ├── AgencyNotFound
     │   ├── CaseNotFound
-    │   └── InviteNotFound
+    │   ├── InviteNotFound
+    │   └── LinkNotFound      (a dashboard sign-in link that was never issued)
     ├── AmbiguousAgency       409  (a name that finds several units; carries the candidates)
     ├── TransitionNotAllowed  409  (an action the case's current state does not allow)
     │   └── StaleCard              (a button of an assignment that is no longer current)
     ├── InviteExpired         410
     ├── InviteUsed            410
+    ├── LinkExpired           410  (a dashboard sign-in link past its 15 minutes)
+    ├── LinkUsed              410  (a dashboard sign-in link already used: they work once)
     ├── NotAllowed            403  (a person acting outside their role or unit)
     │   └── NotYourUnit
     └── InvalidInput          422
@@ -48,6 +51,10 @@ class CaseNotFound(NotFound):
     pass
 
 
+class LinkNotFound(NotFound):
+    pass
+
+
 class AmbiguousAgency(DomainError):
     status_code = 409
 
@@ -61,6 +68,14 @@ class InviteExpired(DomainError):
 
 
 class InviteUsed(DomainError):
+    status_code = 410
+
+
+class LinkExpired(DomainError):
+    status_code = 410
+
+
+class LinkUsed(DomainError):
     status_code = 410
 
 

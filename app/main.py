@@ -20,6 +20,7 @@ from app.line.client import LineClient
 from app.loops import Loop
 from app.scheduler import Scheduler
 from app.sender import Sender
+from app.web import routes as web
 from app.worker import InboxWorker
 
 log = logging.getLogger(__name__)
@@ -100,6 +101,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(sla.router)
     app.include_router(kpi_evidence.router)
     app.include_router(kpi.router)
+    app.include_router(web.router)
 
     if emulator is not None:
         app.mount(settings.embedded_emulator_path, emulator.app)

@@ -16,6 +16,7 @@ WORDS = {
     "สถานะ": "status", "status": "status",
     "ค้าง": "overdue", "overdue": "overdue",
     "สรุป": "digest", "digest": "digest",
+    "แดชบอร์ด": "dashboard", "dashboard": "dashboard",
 }
 
 

@@ -12,7 +12,7 @@ from linebot.v3.webhooks import (
 from app import texts
 from app.errors import AmbiguousAgency, DomainError
 from app.services import people
-from handlers import commands, coordination, digest
+from handlers import commands, coordination, dashboard, digest
 from handlers.context import Context
 
 
@@ -35,6 +35,8 @@ async def handle(ctx: Context) -> None:
         await ctx.reply(texts.bind_outside_group())
     elif command.name == "digest":
         await digest.on_demand(ctx, command)
+    elif command.name == "dashboard":
+        await dashboard.send_link(ctx, command)
     elif command.name in coordination.COMMANDS:
         await coordination.COMMANDS[command.name](ctx, command)
     elif not await coordination.relay(ctx):
@@ -54,6 +56,8 @@ async def _in_group(ctx: Context, command: commands.Command) -> None:
         return
     elif command.name == "digest":
         await digest.on_demand(ctx, command)
+    elif command.name == "dashboard":
+        await dashboard.send_link(ctx, command)
     elif command.name in coordination.COMMANDS:
         await coordination.COMMANDS[command.name](ctx, command)
     else:

@@ -117,7 +117,11 @@ class CaseEvent(Base):
     """Every message, tap and status change of a case, with who and when."""
 
     __tablename__ = "case_event"
-    __table_args__ = (Index("ix_case_event_case_at", "case_id", "at"),)
+    __table_args__ = (
+        Index("ix_case_event_case_at", "case_id", "at"),
+        # A person's latest action (the dashboard's coordinator activity): one index descent.
+        Index("ix_case_event_actor_at", "actor_id", "at"),
+    )
 
     id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("complaint_case.id", ondelete="CASCADE"))

@@ -1,15 +1,16 @@
-"""People bound to LINE accounts, their invites, and LINE groups bound to units."""
+"""People bound to LINE accounts, their invites, LINE groups bound to units, and one-time
+dashboard sign-in links."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import ForeignKey, String, func
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models.agency import Agency
-from models.base import Base, TimestampMixin
+from models.base import Base, TimestampMixin, utcnow
 
 
 class Role(StrEnum):
@@ -68,3 +69,17 @@ class LineGroup(TimestampMixin, Base):
     active: Mapped[bool] = mapped_column(default=True)
 
     agency: Mapped[Agency | None] = relationship(lazy="joined")
+
+
+class DashboardLink(Base):
+    """A one-time dashboard sign-in link sent in LINE (`แดชบอร์ด`). Only the token's SHA-256 is
+    kept: the database alone cannot sign anyone in."""
+
+    __tablename__ = "dashboard_link"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, server_default=func.now())
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]

@@ -88,13 +88,16 @@ class ResponseTimes:
 
 
 async def response_times(session: AsyncSession, *, start: datetime, end: datetime, agency_id: int | None = None,
-                         now: datetime) -> ResponseTimes:
-    """Metrics over the assignments with `start <= forwarded_at < end`, per unit and in total."""
+                         agency_kind: str | None = None, now: datetime) -> ResponseTimes:
+    """Metrics over the assignments with `start <= forwarded_at < end`, per unit and in total;
+    `agency_kind` keeps the units of one kind (district, bureau, office) and totals them alone."""
     check_period(start, end)
     a = Assignment
     where = [a.forwarded_at >= start, a.forwarded_at < end]
     if agency_id is not None:
         where.append(a.agency_id == agency_id)
+    if agency_kind is not None:
+        where.append(a.agency_id.in_(select(Agency.id).where(Agency.kind == agency_kind)))
     aggregates = _aggregates(now)
     # The per-unit aggregate and the total in one statement: one round trip, and PostgreSQL runs
     # the two halves side by side (Parallel Append). The total's row has no unit.
@@ -159,7 +162,20 @@ def _parse_moment(text: str, name: str, *, tz: tzinfo, end_of_day: bool) -> date
     return moment
 
 
-def _aggregates(now: datetime) -> list:
+def aggregate_columns(now: datetime, *, durations: tuple[str, ...] = _DURATIONS,
+                      business_only: bool = False) -> list:
+    """The SQL aggregates behind `Figures`, to group by something else than the unit (a week, for
+    the dashboard's trends); `figures_of` reads a row of them back. Fewer durations, or business
+    seconds only, leave those percentiles None (each percentile is a sort: ask only for what's drawn)."""
+    return _aggregates(now, durations=durations, kinds=("_business",) if business_only else ("", "_business"))
+
+
+def figures_of(row) -> Figures:
+    return Figures(**_figures(row))
+
+
+def _aggregates(now: datetime, *, durations: tuple[str, ...] = _DURATIONS,
+                kinds: tuple[str, ...] = ("", "_business")) -> list:
     a = Assignment
     # A deadline is decided once it was met, or once it passed while the unit still held the
     # assignment. A prompt "not ours" answers the acknowledge deadline as well as รับเรื่อง does;
@@ -182,8 +198,8 @@ def _aggregates(now: datetime) -> list:
         func.count().filter(a.resolved_at <= a.resolve_due_at).label("resolve_met"),
         func.count().filter(resolve_decided).label("resolve_decided"),
     ]
-    for duration in _DURATIONS:
-        for kind in ("", "_business"):
+    for duration in durations:
+        for kind in kinds:
             column = getattr(a, f"{duration}{kind}_seconds")
             for name, fraction in _FRACTIONS.items():
                 columns.append(percentile_cont(fraction, column).label(f"{duration}_{name}{kind}_seconds"))
@@ -195,7 +211,7 @@ def _figures(row) -> dict:
     return {
         "counts": Counts(forwarded=m["forwarded"], acknowledged=m["acknowledged"], responded=m["responded"],
                          resolved=m["resolved"], returned=m["returned"], open=m["open"]),
-        **{d: Percentiles(**{f"{name}{kind}_seconds": m[f"{d}_{name}{kind}_seconds"]
+        **{d: Percentiles(**{f"{name}{kind}_seconds": m.get(f"{d}_{name}{kind}_seconds")
                              for name in _FRACTIONS for kind in ("", "_business")})
            for d in _DURATIONS},
         "sla": Compliance(acknowledge_percent=_percent(m["ack_met"], m["ack_decided"]),
