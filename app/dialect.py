@@ -6,7 +6,7 @@ import math
 import re
 from array import array
 
-from sqlalchemy import Date, Double, Select, literal_column
+from sqlalchemy import Date, Double, Select, literal_column, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.ext.compiler import compiles
@@ -18,6 +18,14 @@ def insert_ignoring_duplicates(dialect_name: str, table, index_elements: list[st
     if dialect_name == "postgresql":
         return postgresql.insert(table).on_conflict_do_nothing(index_elements=index_elements)
     return sqlite.insert(table).on_conflict_do_nothing(index_elements=index_elements)
+
+
+async def roomy_sorts(session: AsyncSession) -> None:
+    """Percentiles sort every value of the period: on PostgreSQL give this transaction's sorts
+    64 MB (the default 4 MB spills a year of values to disk, doubling the time). SQLite sorts in
+    memory already."""
+    if session.bind.dialect.name == "postgresql":
+        await session.execute(text("SET LOCAL work_mem = '64MB'"))
 
 
 def lock_skip_locked(session: AsyncSession, stmt: Select, *of) -> Select:

@@ -14,7 +14,7 @@ from datetime import date, datetime, time, timedelta, tzinfo
 from sqlalchemy import and_, func, null, or_, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.dialect import percentile_cont
+from app.dialect import percentile_cont, roomy_sorts
 from app.errors import InvalidInput
 from models import Agency, Assignment
 from models.case import OPEN_ASSIGNMENT
@@ -105,6 +105,7 @@ async def response_times(session: AsyncSession, *, start: datetime, end: datetim
     units = (select(Agency.code, Agency.name_th, *(c for c in per_unit.c if c.name != "agency_id"))
              .join_from(per_unit, Agency, per_unit.c.agency_id == Agency.id))
     total = select(null().label("code"), null().label("name_th"), *aggregates).where(*where)
+    await roomy_sorts(session)
     rows = (await session.execute(union_all(units, total))).all()
     return ResponseTimes(
         start=start, end=end,

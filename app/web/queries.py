@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app import privacy
-from app.dialect import local_week
+from app.dialect import local_week, roomy_sorts
 from app.errors import NotFound
 from app.services import cases, digests, metrics
 from app.services.digests import EMPTY
@@ -77,6 +77,7 @@ async def totals(session: AsyncSession, f: Filters, *, now: datetime, agency_id:
     """Counts, SLA compliance and business-hours TTA/TTR percentiles of the whole period."""
     stmt = (select(*metrics.aggregate_columns(now, durations=_TREND, business_only=True))
             .where(*period_where(f, agency_id=agency_id)))
+    await roomy_sorts(session)
     return metrics.figures_of((await session.execute(stmt)).one())
 
 
@@ -94,6 +95,7 @@ async def weekly(session: AsyncSession, f: Filters, *, now: datetime, agency_id:
     stmt = (select(week, *metrics.aggregate_columns(now, durations=_TREND, business_only=True))
             .where(*period_where(f, agency_id=agency_id)).group_by(week).order_by(week))
     found = {}
+    await roomy_sorts(session)
     for row in (await session.execute(stmt)).all():
         monday = row.week if isinstance(row.week, date) else date.fromisoformat(str(row.week))
         found[monday] = metrics.figures_of(row)
