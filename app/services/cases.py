@@ -389,22 +389,24 @@ async def overdue(session: AsyncSession, *, now: datetime, agency_id: int | None
                   limit: int = 20) -> list[tuple[Assignment, datetime]]:
     """Open assignments past a deadline, most overdue first, with the deadline they missed."""
     stmt = (select(Assignment).options(joinedload(Assignment.case))
-            .where(Assignment.status.in_(list(OPEN_ASSIGNMENT)), _overdue_clause(now))
-            .order_by(_deadline_missed().asc(), Assignment.id).limit(limit))
+            .where(Assignment.status.in_(list(OPEN_ASSIGNMENT)), overdue_clause(now))
+            .order_by(deadline_order().asc(), Assignment.id).limit(limit))
     if agency_id is not None:
         stmt = stmt.where(Assignment.agency_id == agency_id)
     rows = (await session.scalars(stmt)).all()
     return [(a, deadline_missed(a)) for a in rows]
 
 
-def _overdue_clause(now: datetime):
+def overdue_clause(now: datetime):
+    """An open assignment is overdue when it is past its acknowledge deadline unacknowledged, or
+    past its resolve deadline (the one definition for ค้าง, the digests and the dashboard)."""
     return or_(
         (Assignment.acknowledged_at.is_(None)) & (Assignment.ack_due_at < now),
         Assignment.resolve_due_at < now,
     )
 
 
-def _deadline_missed():
+def deadline_order():
     """The deadline an open assignment missed first: acknowledging, if not yet acknowledged."""
     return sql_case(
         (Assignment.acknowledged_at.is_(None) & Assignment.ack_due_at.is_not(None), Assignment.ack_due_at),
@@ -433,7 +435,7 @@ async def search(session: AsyncSession, flt: CaseFilter, *, offset: int, limit: 
         if flt.agency_id is not None:
             held = held.where(Assignment.agency_id == flt.agency_id)
         if flt.overdue_at is not None:
-            held = held.where(Assignment.status.in_(list(OPEN_ASSIGNMENT)), _overdue_clause(flt.overdue_at))
+            held = held.where(Assignment.status.in_(list(OPEN_ASSIGNMENT)), overdue_clause(flt.overdue_at))
         stmt = stmt.where(ComplaintCase.id.in_(held))
     if flt.status:
         stmt = stmt.where(ComplaintCase.status == flt.status)

@@ -184,8 +184,8 @@ async def overdue_now(session: AsyncSession, *, now: datetime, agency_id: int | 
     One statement either way: with cases, a window over the open overdue assignments (rather than a
     query per unit); without, a plain aggregate, which needs no sort (a BMA-wide digest alone)."""
     a, c = Assignment, ComplaintCase
-    missed = cases._deadline_missed()
-    where = [a.status.in_(sorted(s.value for s in OPEN_ASSIGNMENT)), cases._overdue_clause(now)]
+    missed = cases.deadline_order()
+    where = [a.status.in_(sorted(s.value for s in OPEN_ASSIGNMENT)), cases.overdue_clause(now)]
     if agency_id is not None:
         where.append(a.agency_id == agency_id)
     if not limit:

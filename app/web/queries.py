@@ -196,14 +196,21 @@ async def leaderboard(session: AsyncSession, f: Filters, *, now: datetime) -> tu
     return rows, times.total
 
 
-async def overdue_total(session: AsyncSession, f: Filters, *, now: datetime, agency_id: int | None = None) -> int:
+def overdue_where(f: Filters, *, now: datetime, agency_id: int | None) -> list:
+    """Open assignments past a deadline now, of a unit or of the filter's kind (the period does not
+    apply: overdue is overdue)."""
     a = Assignment
-    where = [a.status.in_(OPEN), cases._overdue_clause(now)]
+    where = [a.status.in_(OPEN), cases.overdue_clause(now)]
     if agency_id is not None:
         where.append(a.agency_id == agency_id)
     if f.agency_kind is not None:
         where.append(a.agency_id.in_(select(Agency.id).where(Agency.kind == f.agency_kind)))
-    return await session.scalar(select(func.count()).select_from(a).where(*where))
+    return where
+
+
+async def overdue_total(session: AsyncSession, f: Filters, *, now: datetime, agency_id: int | None = None) -> int:
+    where = overdue_where(f, now=now, agency_id=agency_id)
+    return await session.scalar(select(func.count()).select_from(Assignment).where(*where))
 
 
 # -- a unit ----------------------------------------------------------------------------------------
@@ -341,14 +348,10 @@ async def overdue_cases(session: AsyncSession, f: Filters, *, now: datetime, age
     """Open assignments past a deadline now, most overdue first (as `ค้าง` in LINE), of a unit or of
     the kind; the period does not apply: overdue is overdue."""
     a = Assignment
-    where = [a.status.in_(OPEN), cases._overdue_clause(now)]
-    if agency_id is not None:
-        where.append(a.agency_id == agency_id)
-    if f.agency_kind is not None:
-        where.append(a.agency_id.in_(select(Agency.id).where(Agency.kind == f.agency_kind)))
+    where = overdue_where(f, now=now, agency_id=agency_id)
     total = await session.scalar(select(func.count()).select_from(a).where(*where))
     stmt = (select(*_case_columns()).join_from(a, ComplaintCase, ComplaintCase.id == a.case_id)
             .join(Agency, Agency.id == a.agency_id).where(*where)
-            .order_by(cases._deadline_missed(), a.id).offset((page - 1) * PER_PAGE).limit(PER_PAGE))
+            .order_by(cases.deadline_order(), a.id).offset((page - 1) * PER_PAGE).limit(PER_PAGE))
     rows = (await session.execute(stmt)).all()
     return [case_row(r, now=now, contact=contact) for r in rows], total
