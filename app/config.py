@@ -104,6 +104,9 @@ class Settings(BaseSettings):
     # so changing the token signs everyone out.
     dashboard_link_minutes: int = Field(15, gt=0)
     dashboard_session_hours: float = Field(8.0, gt=0)
+    # Whole-year and quarter figures are precomputed this often (job `dashboard-snapshots`) and the
+    # pages read them while fresh; 0 = no snapshots, every page computes live.
+    dashboard_snapshot_minutes: int = Field(15, ge=0)
 
     # Personal data (PDPA): complainant contact is erased this many days after a case closes.
     pii_retention_days: int = 365

@@ -1,5 +1,6 @@
-"""The scheduled jobs (SLA scan, daily and weekly digests, personal-data purge), wired to
-APScheduler 3's AsyncIOScheduler, inside `rongtuk serve` or in `rongtuk scheduler` (SCHEDULER).
+"""The scheduled jobs (SLA scan, daily and weekly digests, personal-data purge, dashboard
+snapshots), wired to APScheduler 3's AsyncIOScheduler, inside `rongtuk serve` or in
+`rongtuk scheduler` (SCHEDULER).
 
 Once per tick, whoever runs it: before a job runs, its tick is claimed by inserting a `job_run`
 row (primary key job, tick) with INSERT … ON CONFLICT DO NOTHING RETURNING, in a short transaction
@@ -16,7 +17,8 @@ function, and tests drive both with a fake clock.
 After downtime: APScheduler keeps its jobs in memory and plans from the moment it starts, so a
 cron run missed while nothing ran is invisible to it. `catch_up` runs the latest missed run of each
 cron job once, if it is at most CATCH_UP_HOURS old; the ledger makes a second start, or a second
-runner, a no-op. The SLA scan needs none: timers are rows, and the next scan takes all that is due.
+runner, a no-op. The interval jobs need none: the SLA scan's timers are rows, and the next scan takes
+all that is due; the next snapshot run recomputes everything.
 """
 
 from __future__ import annotations
@@ -65,6 +67,10 @@ class Job:
     run: JobFunction
     every_seconds: Callable[[Settings], float] | None = None
     crontab: Callable[[Settings], str] | None = None
+    enabled: Callable[[Settings], bool] | None = None  # None: always; a job turned off is not planned
+
+    def is_enabled(self, settings: Settings) -> bool:
+        return self.enabled is None or self.enabled(settings)
 
     def __post_init__(self) -> None:
         if (self.every_seconds is None) == (self.crontab is None):
@@ -112,11 +118,19 @@ async def _purge_personal_data(sessionmaker: Sessionmaker, settings: Settings, n
     return {"erased": erased}
 
 
+async def _snapshot_dashboard(sessionmaker: Sessionmaker, settings: Settings, now: datetime) -> dict[str, Any]:
+    from app.web import snapshots
+
+    return await snapshots.refresh(sessionmaker, settings, now=now)
+
+
 JOBS: tuple[Job, ...] = (
     Job("sla-scan", _scan_sla, every_seconds=lambda s: s.sla_scan_seconds),
     Job("digest-daily", _send_digests("daily"), crontab=lambda s: s.digest_daily_cron),
     Job("digest-weekly", _send_digests("weekly"), crontab=lambda s: s.digest_weekly_cron),
     Job("privacy-purge", _purge_personal_data, crontab=lambda s: s.privacy_purge_cron),
+    Job("dashboard-snapshots", _snapshot_dashboard, every_seconds=lambda s: s.dashboard_snapshot_minutes * 60,
+        enabled=lambda s: s.dashboard_snapshot_minutes > 0),
 )
 
 
@@ -237,7 +251,7 @@ class Scheduler:
         self.settings = settings
         self.clock = clock
         self.after_run = after_run  # e.g. wake the outbox sender: a job has just written messages
-        self.jobs = {job.name: job for job in jobs}
+        self.jobs = {job.name: job for job in jobs if job.is_enabled(settings)}
         self.triggers = {name: job.trigger(settings) for name, job in self.jobs.items()}
         self._aps = AsyncIOScheduler(timezone=settings.tz, job_defaults={"coalesce": True, "max_instances": 1})
         for name, job in self.jobs.items():

@@ -30,11 +30,12 @@ from models.kpi import (
 from models.outbox import OutboxKind, OutboxMessage, OutboxStatus
 from models.person import DashboardLink, Invite, LineGroup, Person, Role
 from models.sla import DigestDelivery, JobRun, SlaPolicy, SlaTimer
+from models.snapshot import FiguresSnapshot
 
 __all__ = [
     "OPEN_ASSIGNMENT", "Agency", "AgencyKind", "Assignment", "AssignmentStatus", "Base", "CaseEvent",
     "CaseNumberCounter", "CaseStatus", "ChatPrompt", "ComplaintCase", "DashboardLink", "DayOff", "InboxEvent",
-    "InboxStatus", "Invite", "LineGroup", "Media", "MessageLink", "OutboxKind", "OutboxMessage", "OutboxStatus", "Person",
+    "FiguresSnapshot", "InboxStatus", "Invite", "LineGroup", "Media", "MessageLink", "OutboxKind", "OutboxMessage", "OutboxStatus", "Person",
     "Priority", "PromptKind", "Role", "DigestDelivery", "JobRun", "SlaPolicy", "SlaTimer",
     "CommitteeDecision", "InnovationType", "KpiActivity", "KpiChange", "KpiIdea", "KpiIndicator", "KpiRecord",
 ]

@@ -247,7 +247,7 @@ async def test_catch_up_keeps_going_when_one_job_fails(sessionmaker, settings):
 
 async def test_the_real_jobs_run_through_the_ledger(sessionmaker, settings):
     jobs = {job.name: job for job in JOBS}
-    assert set(jobs) == {"sla-scan", "digest-daily", "digest-weekly", "privacy-purge"}
+    assert set(jobs) == {"sla-scan", "digest-daily", "digest-weekly", "privacy-purge", "dashboard-snapshots"}
     clock = FakeClock(bangkok(2026, 11, 24, 8, 31, 5))
     names = ["sla-scan", "privacy-purge"]
     try:
@@ -305,7 +305,7 @@ async def test_the_scheduler_plans_by_the_settings(sessionmaker, settings):
 async def test_the_default_jobs_follow_the_settings(sessionmaker, settings):
     settings.digest_weekly_cron = "0 9 * * fri"
     scheduler = Scheduler(sessionmaker, settings)
-    assert set(scheduler.triggers) == {"sla-scan", "digest-daily", "digest-weekly", "privacy-purge"}
+    assert set(scheduler.triggers) == {"sla-scan", "digest-daily", "digest-weekly", "privacy-purge", "dashboard-snapshots"}
     tuesday_noon = bangkok(2026, 11, 24, 12, 0)
     assert scheduler.triggers["digest-daily"].get_next_fire_time(None, tuesday_noon) == bangkok(2026, 11, 25, 8, 30)
     assert scheduler.triggers["digest-weekly"].get_next_fire_time(None, tuesday_noon) == bangkok(2026, 11, 27, 9, 0)

@@ -21,7 +21,7 @@ from app import fiscal, privacy
 from app.api.deps import SessionDep
 from app.errors import DomainError, InvalidInput, NotFound, NotYourUnit
 from app.services import dashboard_links, digests, metrics
-from app.web import auth, charts, exports, queries, scorecard
+from app.web import auth, charts, exports, queries, scorecard, snapshots
 from app.web.auth import Viewer, ViewerDep
 from app.web.filters import Filters, parse
 from app.web.render import STATIC, render
@@ -77,6 +77,17 @@ def _page(request: Request) -> int:
 
 def _now() -> datetime:
     return datetime.now(UTC)
+
+
+async def _snapshot(request: Request, session, f: Filters, now: datetime) -> snapshots.Snapshot | None:
+    """The precomputed figures of a standard period while fresh (app.web.snapshots), else None."""
+    return await snapshots.read(session, f, now=now, max_age=snapshots.max_age(request.app.state.settings))
+
+
+def _figures_note(request: Request, snap: snapshots.Snapshot | None) -> dict:
+    """What the filters show when the figures come from a snapshot ("ตัวเลข ณ … (ปรับทุก N นาที)")."""
+    return {"figures_at": snap.computed_at if snap else None,
+            "figures_every": request.app.state.settings.dashboard_snapshot_minutes}
 
 
 def _week_label(monday: date) -> str:
@@ -147,13 +158,17 @@ async def overview(request: Request, viewer: ViewerDep, f: FiltersDep, session: 
     if code := request.query_params.get("agency"):  # the digest's link to a unit
         return RedirectResponse(f"{auth.HOME}/units/{quote(code, safe='')}{f.query()}", status_code=303)
     now = _now()
-    totals = await queries.totals(session, f, now=now)
+    if snap := await _snapshot(request, session, f, now):
+        totals, weeks = snap.totals, snap.weeks
+    else:
+        totals = await queries.totals(session, f, now=now)
+        weeks = await queries.weekly(session, f, now=now)
     statuses = await queries.status_counts(session, f)
-    weeks = await queries.weekly(session, f, now=now)
     codes = {u.code for u in await queries.units_of_kind(session, f.agency_kind)}
     overdue_units = [u for u in await digests.overdue_now(session, now=now, limit=0) if u.code in codes]
     return render(request, "overview.html", viewer=viewer, f=f, nav="overview", totals=totals, statuses=statuses,
                   weeks=weeks, overdue_units=overdue_units[:10], overdue_count=sum(u.count for u in overdue_units),
+                  **_figures_note(request, snap),
                   status_chart=charts.responsive(charts.bar_chart, [(s.label, s.count) for s in statuses], wide=640,
                                                  title=f"การส่งเรื่องถึงหน่วยงานตามสถานะ · {f.label}", unit="เรื่อง"),
                   **_trend_charts(weeks, f, sla_width=960))
@@ -191,7 +206,11 @@ def _trend_charts(weeks: list[queries.Week], f: Filters, *, sla_width: int = 600
 @router.get("/units")
 async def leaderboard(request: Request, viewer: ViewerDep, f: FiltersDep, session: SessionDep):
     key, descending = queries.parse_sort(request.query_params.get("sort"))
-    rows, total = await queries.leaderboard(session, f, now=_now())
+    now = _now()
+    if snap := await _snapshot(request, session, f, now):
+        rows, total = await snapshots.leaderboard(session, snap, now=now), snap.total
+    else:
+        rows, total = await queries.leaderboard(session, f, now=now)
     rows = queries.sort_rows(rows, key, descending)
     columns = []
     for column, (label, full, _) in queries.SORTS.items():
@@ -202,7 +221,7 @@ async def leaderboard(request: Request, viewer: ViewerDep, f: FiltersDep, sessio
         columns.append({"key": column, "label": label, "full": full, "href": f.query(sort=target), "aria": aria})
     return render(request, "units.html", viewer=viewer, f=f, nav="units", rows=rows, total=total,
                   columns={c["key"]: c for c in columns}, sort=key, descending=descending,
-                  sort_param=request.query_params.get("sort"))
+                  sort_param=request.query_params.get("sort"), **_figures_note(request, snap))
 
 
 @router.get("/units/{code}")
@@ -321,7 +340,11 @@ async def export_response_times(fmt: str, request: Request, viewer: ViewerDep, f
     if fmt not in ("csv", "xlsx"):
         raise NotFound("ไม่มีไฟล์ชนิดนี้ (csv หรือ xlsx)")
     key, descending = queries.parse_sort(request.query_params.get("sort") or "code")
-    rows, total = await queries.leaderboard(session, f, now=_now())
+    now = _now()
+    if snap := await _snapshot(request, session, f, now):  # the figures the page shows
+        rows, total = await snapshots.leaderboard(session, snap, now=now), snap.total
+    else:
+        rows, total = await queries.leaderboard(session, f, now=now)
     await session.close()
     rows = queries.sort_rows(rows, key, descending)
     everything = [*rows, queries.UnitRow(agency_id=0, code="", name_th=f"รวม ({f.kind_label})", kind="",
