@@ -37,6 +37,33 @@ async def announce(session: AsyncSession, settings: Settings, *, case: Complaint
     return len(chats)
 
 
+async def reassigned(session: AsyncSession, settings: Settings, *, case: ComplaintCase, previous: Assignment | None,
+                     new: Assignment, now: datetime, inbox_event_id: int | None = None) -> int:
+    """The unit that held the case lets go; the new one gets the card. Returns the new unit's chats."""
+    if previous is not None:
+        await tell_unit(session, case=case, agency_id=previous.agency_id, now=now, inbox_event_id=inbox_event_id,
+                        messages=[say.to_unit_taken_away(case, new.agency)])
+    return await announce(session, settings, case=case, assignment=new, now=now, headline="reassigned",
+                          inbox_event_id=inbox_event_id)
+
+
+async def closed(session: AsyncSession, *, case: ComplaintCase, holder: Assignment | None,
+                 withdrawn: Assignment | None, now: datetime, inbox_event_id: int | None = None) -> None:
+    """The unit that had the case hears it is closed (not one that had returned it)."""
+    if holder is not None and holder.status != "returned":
+        await tell_unit(session, case=case, agency_id=holder.agency_id, now=now, inbox_event_id=inbox_event_id,
+                        messages=[say.to_unit_closed(case, withdrawn is not None)])
+
+
+async def reopened(session: AsyncSession, settings: Settings, *, case: ComplaintCase, assignment: Assignment | None,
+                   reason: str, now: datetime, inbox_event_id: int | None = None) -> int | None:
+    """The unit gets the card again with the reason; None when the case waits for re-routing."""
+    if assignment is None:
+        return None
+    return await announce(session, settings, case=case, assignment=assignment, now=now, headline="reopened",
+                          note=reason, inbox_event_id=inbox_event_id)
+
+
 async def tell_centre(session: AsyncSession, *, case: ComplaintCase, messages: list[dict[str, Any]], now: datetime,
                       inbox_event_id: int | None = None, skip: str | None = None) -> None:
     """`skip`: the chat the action came from, which gets its own confirmation instead."""

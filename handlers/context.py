@@ -57,14 +57,9 @@ class Context:
     def chat_id(self) -> str:
         return self.group_id or self.user_id or ""
 
-    async def reply(self, *messages: dict[str, Any]) -> None:
-        await outbox.reply(
-            self.session, reply_token=self.payload.get("replyToken"), token_at=self.at, to=self.chat_id,
-            messages=list(messages), now=self.now, inbox_event_id=self.inbox_id,
-        )
-
-    async def reply_about_case(self, case_id: int, *messages: dict[str, Any]) -> None:
-        """A reply that belongs to a case: quoting it answers that case."""
+    async def reply(self, *messages: dict[str, Any], case_id: int | None = None) -> None:
+        """Answer the person who acted. With `case_id` the answer belongs to a case: quoting it
+        answers that case."""
         await outbox.reply(
             self.session, reply_token=self.payload.get("replyToken"), token_at=self.at, to=self.chat_id,
             messages=list(messages), now=self.now, inbox_event_id=self.inbox_id, case_id=case_id,

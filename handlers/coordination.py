@@ -72,7 +72,7 @@ async def forward(ctx: Context, command: commands.Command) -> None:
                          retry_suffix=(" ด่วน" if urgent else "") + "\n" + command.body)
     if done:
         case, agency, chats = done
-        await ctx.reply_about_case(case.id, say.forwarded(case, agency, chats))
+        await ctx.reply(say.forwarded(case, agency, chats), case_id=case.id)
 
 
 async def reassign(ctx: Context, command: commands.Command) -> None:
@@ -88,17 +88,14 @@ async def reassign(ctx: Context, command: commands.Command) -> None:
         previous, new = await cases.reassign(ctx.session, case=case, agency=agency, actor=ctx.sender,
                                              note=command.body or None, at=ctx.at,
                                              calendar=await ctx.calendar(), settings=ctx.settings)
-        if previous is not None:
-            await flows.tell_unit(ctx.session, case=case, agency_id=previous.agency_id, now=ctx.now,
-                                  messages=[say.to_unit_taken_away(case, agency)], inbox_event_id=ctx.inbox_id)
-        chats = await flows.announce(ctx.session, ctx.settings, case=case, assignment=new, now=ctx.now,
-                                     headline="reassigned", inbox_event_id=ctx.inbox_id)
+        chats = await flows.reassigned(ctx.session, ctx.settings, case=case, previous=previous, new=new, now=ctx.now,
+                                       inbox_event_id=ctx.inbox_id)
         return case, agency, chats
 
     done = await attempt(ctx, run, retry_command=f"โอนเรื่อง {number}")
     if done:
         case, agency, chats = done
-        await ctx.reply_about_case(case.id, say.reassigned_ok(case, agency, chats))
+        await ctx.reply(say.reassigned_ok(case, agency, chats), case_id=case.id)
 
 
 async def close(ctx: Context, command: commands.Command) -> None:
@@ -112,15 +109,13 @@ async def close(ctx: Context, command: commands.Command) -> None:
         case = await cases.get_by_number(ctx.session, number, lock=True)
         holder = cases.current_assignment(case)
         withdrawn = await cases.close(ctx.session, case=case, actor=ctx.sender, note=note.strip() or None, at=ctx.at)
-        if holder is not None and holder.status != "returned":
-            await flows.tell_unit(ctx.session, case=case, agency_id=holder.agency_id, now=ctx.now,
-                                  messages=[say.to_unit_closed(case, withdrawn is not None)],
-                                  inbox_event_id=ctx.inbox_id)
+        await flows.closed(ctx.session, case=case, holder=holder, withdrawn=withdrawn, now=ctx.now,
+                           inbox_event_id=ctx.inbox_id)
         return case
 
     case = await attempt(ctx, run)
     if case:
-        await ctx.reply_about_case(case.id, say.closed_ok(case))
+        await ctx.reply(say.closed_ok(case), case_id=case.id)
 
 
 async def reopen(ctx: Context, command: commands.Command) -> None:
@@ -135,15 +130,14 @@ async def reopen(ctx: Context, command: commands.Command) -> None:
         case = await cases.get_by_number(ctx.session, number, lock=True)
         assignment = await cases.reopen(ctx.session, case=case, actor=ctx.sender, reason=reason, at=ctx.at,
                                         calendar=await ctx.calendar(), settings=ctx.settings)
-        if assignment is not None:
-            await flows.announce(ctx.session, ctx.settings, case=case, assignment=assignment, now=ctx.now,
-                                 headline="reopened", note=reason, inbox_event_id=ctx.inbox_id)
+        await flows.reopened(ctx.session, ctx.settings, case=case, assignment=assignment, reason=reason, now=ctx.now,
+                             inbox_event_id=ctx.inbox_id)
         return case, assignment
 
     done = await attempt(ctx, run)
     if done:
         case, assignment = done
-        await ctx.reply_about_case(case.id, say.reopened_ok(case, assignment.agency if assignment else None))
+        await ctx.reply(say.reopened_ok(case, assignment.agency if assignment else None), case_id=case.id)
 
 
 async def status(ctx: Context, command: commands.Command) -> None:
@@ -163,7 +157,7 @@ async def status(ctx: Context, command: commands.Command) -> None:
     done = await attempt(ctx, run)
     if done:
         case, events, names = done
-        await ctx.reply_about_case(case.id, say.status(case, events, names, ctx.settings.tz))
+        await ctx.reply(say.status(case, events, names, ctx.settings.tz), case_id=case.id)
 
 
 async def overdue(ctx: Context, command: commands.Command) -> None:
@@ -194,7 +188,7 @@ async def on_acknowledge(ctx: Context, params: dict[str, str]) -> None:
 
     case = await attempt(ctx, run)
     if case:
-        await ctx.reply_about_case(case.id, say.acknowledged_ok(case))
+        await ctx.reply(say.acknowledged_ok(case), case_id=case.id)
 
 
 async def on_reply(ctx: Context, params: dict[str, str]) -> None:
@@ -207,7 +201,7 @@ async def on_reply(ctx: Context, params: dict[str, str]) -> None:
 
     case = await attempt(ctx, run)
     if case:
-        await ctx.reply_about_case(case.id, say.reply_window_opened(case, ctx.settings.reply_window_seconds // 60))
+        await ctx.reply(say.reply_window_opened(case, ctx.settings.reply_window_seconds // 60), case_id=case.id)
 
 
 async def on_done(ctx: Context, params: dict[str, str]) -> None:
@@ -222,7 +216,7 @@ async def on_done(ctx: Context, params: dict[str, str]) -> None:
 
     case = await attempt(ctx, run)
     if case:
-        await ctx.reply_about_case(case.id, say.resolved_ok(case, ctx.settings.reply_window_seconds // 60))
+        await ctx.reply(say.resolved_ok(case, ctx.settings.reply_window_seconds // 60), case_id=case.id)
 
 
 async def on_not_ours(ctx: Context, params: dict[str, str]) -> None:
@@ -270,7 +264,7 @@ async def _return(ctx: Context, assignment_id: int, reason: str) -> None:
 
     case = await attempt(ctx, run)
     if case:
-        await ctx.reply_about_case(case.id, say.returned_ok(case))
+        await ctx.reply(say.returned_ok(case), case_id=case.id)
 
 
 ACTIONS = {
@@ -374,7 +368,7 @@ async def _relay(ctx: Context, case_id: int, body: str | None, *, as_note: bool)
         case, from_centre = done
         confirm = say.note_saved(case) if as_note else say.relay_ok(
             case, "หน่วยงาน" if from_centre else "ศูนย์เรื่องราวร้องทุกข์")
-        await ctx.reply_about_case(case.id, confirm)
+        await ctx.reply(confirm, case_id=case.id)
 
 
 async def _prompt(ctx: Context) -> ChatPrompt | None:

@@ -28,7 +28,6 @@ from app.api.schemas import (
     ReopenIn,
 )
 from app.services import agencies, business_calendar, cases, metrics
-from app.texts import coordination as say
 from models import Agency, CaseStatus, ComplaintCase, Person
 
 router = APIRouter(prefix="/api/v1/cases", dependencies=[AdminDep], tags=["cases"])
@@ -95,10 +94,7 @@ async def reassign_case(number: str, body: ReassignIn, session: SessionDep, sett
     agency = await agencies.resolve(session, body.agency)
     previous, new = await cases.reassign(session, case=case, agency=agency, actor=None, note=body.note, at=now,
                                          calendar=await business_calendar.load(session, settings), settings=settings)
-    if previous is not None:
-        await flows.tell_unit(session, case=case, agency_id=previous.agency_id, now=now,
-                              messages=[say.to_unit_taken_away(case, agency)])
-    chats = await flows.announce(session, settings, case=case, assignment=new, now=now, headline="reassigned")
+    chats = await flows.reassigned(session, settings, case=case, previous=previous, new=new, now=now)
     await session.commit()
     return _case_out(case, notified_chats=chats)
 
@@ -109,9 +105,7 @@ async def close_case(number: str, session: SessionDep, body: CloseIn | None = No
     case = await cases.get_by_number(session, number, lock=True)
     holder = cases.current_assignment(case)
     withdrawn = await cases.close(session, case=case, actor=None, note=body.note if body else None, at=now)
-    if holder is not None and holder.status != "returned":
-        await flows.tell_unit(session, case=case, agency_id=holder.agency_id, now=now,
-                              messages=[say.to_unit_closed(case, withdrawn is not None)])
+    await flows.closed(session, case=case, holder=holder, withdrawn=withdrawn, now=now)
     await session.commit()
     return _case_out(case)
 
@@ -122,10 +116,7 @@ async def reopen_case(number: str, body: ReopenIn, session: SessionDep, settings
     case = await cases.get_by_number(session, number, lock=True)
     assignment = await cases.reopen(session, case=case, actor=None, reason=body.reason, at=now,
                                     calendar=await business_calendar.load(session, settings), settings=settings)
-    chats = None
-    if assignment is not None:
-        chats = await flows.announce(session, settings, case=case, assignment=assignment, now=now,
-                                     headline="reopened", note=body.reason)
+    chats = await flows.reopened(session, settings, case=case, assignment=assignment, reason=body.reason, now=now)
     await session.commit()
     return _case_out(case, notified_chats=chats)
 
