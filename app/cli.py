@@ -202,7 +202,6 @@ def _kpi(args) -> int:
         return 0
 
     async def run():
-        from app.api.kpi import report_text, today
         from app.api.schemas import KpiScoreOut
         from app.services import agencies, kpi
 
@@ -210,9 +209,10 @@ def _kpi(args) -> int:
         async with _session() as session:
             unit = await agencies.resolve(session, args.agency)
             if args.kpi_command == "report":
-                return await report_text(session, unit, args.fy, args.quarter, settings)
+                return await kpi.quarterly_report(session, agency=unit, fiscal_year=args.fy, quarter=args.quarter,
+                                                  settings=settings)
             result = await kpi.evaluate(session, agency=unit, fiscal_year=args.fy,
-                                        as_of=args.as_of or today(settings), settings=settings)
+                                        as_of=args.as_of or settings.today(), settings=settings)
             return KpiScoreOut.of(result)
 
     result = asyncio.run(run())

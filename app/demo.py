@@ -146,7 +146,7 @@ async def run(out: TextIO, *, workdir: Path | None = None) -> int:
             async with session_scope(create_sessionmaker(engine)) as session:
                 await agencies.load(session)
                 calendar = await business_calendar.load(session, settings)
-            day = _last_business_day(calendar, datetime.now(settings.tz).date())
+            day = _last_business_day(calendar, settings.today())
             clock = SimClock(datetime.combine(day, time(8, 0), tzinfo=settings.tz).astimezone(UTC))
             emulator = LineEmulator(channel_secret=settings.line_channel_secret,
                                     access_token=settings.line_channel_access_token)

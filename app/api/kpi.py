@@ -3,11 +3,10 @@ recorded through app/api/kpi_evidence.py."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import date
 
 from fastapi import APIRouter, Query, Response
 
-from app import fiscal
 from app.api.deps import AdminDep, SessionDep, SettingsDep
 from app.api.schemas import KpiScoreOut
 from app.services import agencies, kpi, kpi_report
@@ -21,7 +20,7 @@ async def get_score(agency: str, fiscal_year: int, session: SessionDep, settings
     """The breakdown: each criterion's points and reason, parts, total, level, target and achieved
     value, and the cumulative progress per quarter."""
     unit = await agencies.resolve(session, agency)
-    result = await kpi.evaluate(session, agency=unit, fiscal_year=fiscal_year, as_of=as_of or today(settings),
+    result = await kpi.evaluate(session, agency=unit, fiscal_year=fiscal_year, as_of=as_of or settings.today(),
                                 settings=settings)
     return KpiScoreOut.of(result)
 
@@ -31,21 +30,10 @@ async def get_report(agency: str, fiscal_year: int, session: SessionDep, setting
                      quarter: int = Query(..., ge=1, le=4), format: str = Query("text", pattern="^(text|docx)$")):
     """The quarter's progress entry in Thai, as text or as a Word document."""
     unit = await agencies.resolve(session, agency)
-    text = await report_text(session, unit, fiscal_year, quarter, settings)
+    text = await kpi.quarterly_report(session, agency=unit, fiscal_year=fiscal_year, quarter=quarter,
+                                      settings=settings)
     if format == "docx":
         return Response(kpi_report.quarterly_docx(text),
                         media_type="application/vnd.openxmlformats-officedocument.wordprocessingml.document",
                         headers={"Content-Disposition": f'attachment; filename="kpi-{unit.code}-{fiscal_year}-q{quarter}.docx"'})
     return Response(text, media_type="text/plain; charset=utf-8")
-
-
-async def report_text(session, unit, fiscal_year: int, quarter: int, settings) -> str:
-    kpi.check_fiscal_year(fiscal_year)
-    _, quarter_end = fiscal.quarter_bounds(fiscal_year, quarter)
-    result = await kpi.evaluate(session, agency=unit, fiscal_year=fiscal_year,
-                                as_of=min(quarter_end, today(settings)), settings=settings)
-    return kpi_report.quarterly_text(result.record, result.score, quarter, result.progress)
-
-
-def today(settings) -> date:
-    return datetime.now(UTC).astimezone(settings.tz).date()

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app import fiscal
 from app.config import Settings
 from app.errors import InvalidInput, NotFound
-from app.services import kpi_results, kpi_rubric, kpi_score
+from app.services import kpi_report, kpi_results, kpi_rubric, kpi_score
 from app.services.kpi_score import LiveResults, Score
 from models import Agency, KpiRecord
 
@@ -52,6 +52,16 @@ async def evaluate(session: AsyncSession, *, agency: Agency, fiscal_year: int, a
                                                       results_at=lambda day: results.get(min(day, as_of)))
                 if q in begun]
     return Evaluation(record=record, score=score, progress=progress)
+
+
+async def quarterly_report(session: AsyncSession, *, agency: Agency, fiscal_year: int, quarter: int,
+                           settings: Settings) -> str:
+    """The quarter's progress entry in Thai, scored as of the quarter's end (or today, if sooner)."""
+    check_fiscal_year(fiscal_year)
+    _, quarter_end = fiscal.quarter_bounds(fiscal_year, quarter)
+    result = await evaluate(session, agency=agency, fiscal_year=fiscal_year,
+                            as_of=min(quarter_end, settings.today()), settings=settings)
+    return kpi_report.quarterly_text(result.record, result.score, quarter, result.progress)
 
 
 async def level_to_date(session: AsyncSession, *, agency: Agency, today: date, settings: Settings) -> Score | None:

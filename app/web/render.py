@@ -4,7 +4,6 @@ filters that write numbers, times and durations the Thai way."""
 from __future__ import annotations
 
 import hashlib
-from datetime import date, datetime
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -89,9 +88,6 @@ def environment(tz_name: str) -> Environment:
 def render(request: Request, template: str, *, status_code: int = 200, **context: Any) -> HTMLResponse:
     settings = request.app.state.settings
     html = environment(settings.timezone).get_template(template).render(
-        request=request, path=request.url.path, today=_today(settings), **context)
+        request=request, path=request.url.path, today=settings.today(), **context)
     return HTMLResponse(html, status_code=status_code)
 
-
-def _today(settings) -> date:
-    return datetime.now(settings.tz).date()

@@ -64,7 +64,7 @@ router = APIRouter(prefix="/dashboard", route_class=WebRoute, include_in_schema=
 
 def _filters(request: Request) -> Filters:
     settings = request.app.state.settings
-    return parse(dict(request.query_params), today=datetime.now(settings.tz).date(), tz=settings.tz)
+    return parse(dict(request.query_params), today=settings.today(), tz=settings.tz)
 
 
 FiltersDep = Annotated[Filters, Depends(_filters)]
@@ -276,7 +276,7 @@ async def overdue(request: Request, viewer: ViewerDep, f: FiltersDep, session: S
 @router.get("/kpi")
 async def kpi_page(request: Request, viewer: ViewerDep, f: FiltersDep, session: SessionDep):
     settings = request.app.state.settings
-    card = await scorecard.scorecard(session, f, today=datetime.now(settings.tz).date(), settings=settings)
+    card = await scorecard.scorecard(session, f, today=settings.today(), settings=settings)
     return render(request, "kpi.html", viewer=viewer, f=f, nav="kpi", card=card)
 
 
@@ -362,7 +362,7 @@ async def export_response_times(fmt: str, request: Request, viewer: ViewerDep, f
 @router.get("/export/kpi.xlsx")
 async def export_kpi(request: Request, viewer: ViewerDep, f: FiltersDep, session: SessionDep):
     settings = request.app.state.settings
-    card = await scorecard.scorecard(session, f, today=datetime.now(settings.tz).date(), settings=settings)
+    card = await scorecard.scorecard(session, f, today=settings.today(), settings=settings)
     await session.close()
     book = exports.XlsxBook()
     await book.sheet(f"ตัวชี้วัด {card.fiscal_year}", exports.kpi_columns(), exports.once(card.rows))
