@@ -151,7 +151,3 @@ async def delete_policy(session: AsyncSession, policy_id: int) -> None:
     await session.delete(policy)
     await session.flush()
 
-
-async def pending_timers(session: AsyncSession, assignment_ids: list[int]) -> list[SlaTimer]:
-    return list((await session.scalars(select(SlaTimer).where(
-        SlaTimer.assignment_id.in_(assignment_ids), SlaTimer.fired_at.is_(None)).order_by(SlaTimer.fire_at))).all())

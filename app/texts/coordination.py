@@ -246,10 +246,6 @@ def overdue_list(rows: list[tuple[Assignment, datetime]], now: datetime, tz: Zon
     return texts("\n".join(lines))[0]
 
 
-def confirm_prompt_expired() -> dict[str, Any]:
-    return text("หมดเวลาตอบกลับแล้วค่ะ โปรดกดปุ่มบนการ์ดอีกครั้ง หรือพิมพ์ #เลขเรื่อง ตามด้วยข้อความ")
-
-
 def nothing_to_relay(person_is_centre: bool) -> dict[str, Any]:
     how = ("กดตอบกลับ (quote) ข้อความของหน่วยงาน หรือพิมพ์ #เลขเรื่อง ตามด้วยข้อความ"
            if person_is_centre else "กดปุ่ม ตอบกลับ บนการ์ดเรื่องก่อน แล้วจึงส่งรูปหรือตำแหน่ง")
