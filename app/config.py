@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -81,6 +81,8 @@ class Settings(BaseSettings):
     line_request_timeout_seconds: float = 10.0
     # LINE accepts a reply token for about a minute; past this we push instead.
     reply_token_fresh_seconds: float = 50.0
+    # How far ahead of our clock LINE's event timestamp may be before it is taken for a wrong one.
+    line_clock_skew_seconds: float = 60.0
 
     # Invites
     invite_valid_days: int = 7
@@ -135,6 +137,10 @@ class Settings(BaseSettings):
     def today(self) -> date:
         """Today's date where the service works (Asia/Bangkok)."""
         return datetime.now(self.tz).date()
+
+    @property
+    def line_clock_skew(self) -> timedelta:
+        return timedelta(seconds=self.line_clock_skew_seconds)
 
     @property
     def is_sqlite(self) -> bool:

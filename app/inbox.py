@@ -97,33 +97,58 @@ class InboxWriter:
         try:
             while self._waiting:
                 batch, self._waiting = self._waiting, []
-                rows = [e for events, _ in batch for e in events]
                 now = datetime.now(UTC)
                 try:
-                    if self._hold:
-                        new = await record(await self._connection(), rows, now=now)
-                    else:
-                        async with self.engine.connect() as conn:
-                            conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
-                            new = await record(conn, rows, now=now)
+                    new = await self._record([e for events, _ in batch for e in events], now)
                 except Exception as exc:
-                    if self._conn is not None:  # a broken connection is not reused
-                        await self._conn.invalidate()
-                        self._conn = None
-                    for _, future in batch:
-                        if not future.done():
-                            future.set_exception(exc)
+                    if len(batch) == 1:
+                        _settle(batch[0][1], error=exc)
+                        continue
+                    # One bad request must not fail the others: write each alone, so only the
+                    # request whose rows the database refuses gets the error.
+                    for events, future in batch:
+                        try:
+                            _settle(future, count=_count_new(events, await self._record(events, now)))
+                        except Exception as alone:
+                            _settle(future, error=alone)
                     continue
                 for events, future in batch:
-                    count = 0
-                    for e in events:  # a duplicate inside the batch counts once, for its first request
-                        if e["webhookEventId"] in new:
-                            new.discard(e["webhookEventId"])
-                            count += 1
-                    if not future.done():
-                        future.set_result(count)
+                    _settle(future, count=_count_new(events, new))
         finally:
             self._flushing = None
+
+    async def _record(self, rows: list[dict[str, Any]], now: datetime) -> set[str]:
+        try:
+            if self._hold:
+                return await record(await self._connection(), rows, now=now)
+            async with self.engine.connect() as conn:
+                conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
+                return await record(conn, rows, now=now)
+        except Exception:
+            if self._conn is not None:  # a connection that failed a statement is not reused
+                await self._conn.invalidate()
+                self._conn = None
+            raise
+
+
+def _count_new(events: list[dict[str, Any]], new: set[str]) -> int:
+    """How many of a request's events were new; takes them out of `new`, so an event sent by two
+    requests of one batch counts once, for the first."""
+    count = 0
+    for e in events:
+        if e["webhookEventId"] in new:
+            new.discard(e["webhookEventId"])
+            count += 1
+    return count
+
+
+def _settle(future: asyncio.Future[int], *, count: int = 0, error: BaseException | None = None) -> None:
+    if future.done():  # the request went away (client disconnected)
+        return
+    if error is not None:
+        future.set_exception(error)
+    else:
+        future.set_result(count)
 
 
 async def claim(session: AsyncSession, *, now: datetime, lease_seconds: float, limit: int) -> list[InboxEvent]:

@@ -9,17 +9,17 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from linebot.v3.webhooks import Event
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 import handlers
 from app import inbox
+from app.api import callback
 from app.config import Settings
 from app.db import session_scope
 from app.line.client import LineClient
 from app.line.errors import LineError
 from app.observability import EVENT_LAG, INBOX_EVENTS
-from models import InboxEvent
+from models import InboxEvent, InboxStatus
 from models.base import utcnow
 
 log = logging.getLogger(__name__)
@@ -57,30 +57,48 @@ class InboxWorker:
             self.after_event()
 
     async def process(self, row: InboxEvent) -> None:
-        display_name = await self._display_name(row.payload)
-        now = self.clock()
+        """Work one event. Whatever goes wrong (a profile lookup, a payload the SDK refuses, a
+        handler's bug) is this event's problem only: it is recorded on the event, which is retried
+        with backoff and kept as dead after the last try, while the batch goes on."""
         try:
-            async with session_scope(self.sessionmaker) as session:
-                ctx = handlers.Context(session=session, settings=self.settings, event=Event.from_dict(row.payload),
-                                       payload=row.payload, inbox_id=row.id, now=now, display_name=display_name)
-                await handlers.dispatch(ctx)
-                if not await inbox.finish(session, row, now=now):
-                    # Our lease ran out and another worker took the event: undo, it is theirs.
-                    await session.rollback()
-                    INBOX_EVENTS.labels("lease_lost").inc()
-                    return
+            done = await self._work(row)
         except Exception as exc:
             log.exception("inbox event failed", extra={"inbox_id": row.id, "event_id": row.webhook_event_id})
+            await self._failed(row, exc)
+            return
+        if done:
+            INBOX_EVENTS.labels("done").inc()
+            EVENT_LAG.observe(max(0.0, self.clock().timestamp() - row.event_timestamp / 1000))
+
+    async def _work(self, row: InboxEvent) -> bool:
+        event = callback.sdk_event(row.payload)  # None: a type this SDK does not know; nothing to do
+        display_name = await self._display_name(row.payload) if event is not None else None
+        now = self.clock()
+        async with session_scope(self.sessionmaker) as session:
+            if event is not None:
+                ctx = handlers.Context(session=session, settings=self.settings, event=event, payload=row.payload,
+                                       inbox_id=row.id, now=now, received_at=row.received_at,
+                                       display_name=display_name)
+                await handlers.dispatch(ctx)
+            if not await inbox.finish(session, row, now=now):
+                # Our lease ran out and another worker took the event: undo, it is theirs.
+                await session.rollback()
+                INBOX_EVENTS.labels("lease_lost").inc()
+                return False
+        return True
+
+    async def _failed(self, row: InboxEvent, exc: Exception) -> None:
+        try:
             async with session_scope(self.sessionmaker) as session:
                 status = await inbox.fail(
                     session, row, "".join(traceback.format_exception_only(exc)).strip(), now=self.clock(),
                     max_attempts=self.settings.inbox_max_attempts,
                     retry_base_seconds=self.settings.inbox_retry_base_seconds,
                 )
-            INBOX_EVENTS.labels("dead" if status == "dead" else "retry").inc()
+        except Exception:  # the database itself failed: the lease runs out and the event comes back
+            log.exception("inbox event failure not recorded", extra={"inbox_id": row.id})
             return
-        INBOX_EVENTS.labels("done").inc()
-        EVENT_LAG.observe(max(0.0, now.timestamp() - row.event_timestamp / 1000))
+        INBOX_EVENTS.labels("dead" if status == InboxStatus.dead else "retry").inc()
 
     async def _display_name(self, payload: dict) -> str | None:
         if not handlers.needs_display_name(payload):

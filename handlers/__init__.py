@@ -31,8 +31,9 @@ def needs_display_name(payload: dict[str, Any]) -> bool:
     if payload.get("type") == "follow":
         return True
     message_ = payload.get("message") or {}
-    return (payload.get("type") == "message" and message_.get("type") == "text"
-            and commands.parse(message_.get("text", "")).name == "register")
+    text = message_.get("text")
+    return (payload.get("type") == "message" and message_.get("type") == "text" and isinstance(text, str)
+            and commands.parse(text).name == "register")
 
 
 async def dispatch(ctx: Context) -> None:

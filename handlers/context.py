@@ -23,6 +23,7 @@ class Context:
     payload: dict[str, Any]  # the event as LINE sent it
     inbox_id: int
     now: datetime
+    received_at: datetime | None = None  # when the webhook stored the event
     sender: Person | None = None  # the active registered person who sent the event, if any
     display_name: str | None = None  # fetched before the transaction, for events that need it
     _calendar: BusinessCalendar | None = None
@@ -34,8 +35,13 @@ class Context:
 
     @property
     def at(self) -> datetime:
-        """When the user acted: LINE's timestamp, kept even when the event is redelivered."""
-        return datetime.fromtimestamp(self.payload["timestamp"] / 1000, UTC)
+        """When the user acted: LINE's timestamp, kept even when the event is redelivered; but
+        never later than we received it (beyond a small clock skew): a time from the future is
+        replaced by the receive time. Both stay on the inbox event."""
+        line_time = datetime.fromtimestamp(self.payload["timestamp"] / 1000, UTC)
+        if self.received_at is not None and line_time > self.received_at + self.settings.line_clock_skew:
+            return self.received_at
+        return line_time
 
     @property
     def source(self) -> dict[str, Any]:

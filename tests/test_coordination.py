@@ -144,8 +144,8 @@ async def test_reply_by_quote_by_number_and_back(desk):
 
 
 async def test_reply_window_opens_for_ten_minutes(desk):
-    number = await desk.forward()
-    start = datetime.now(UTC)
+    start = datetime.now(UTC) - timedelta(minutes=15)  # LINE's times are never ahead of the service's
+    number = await desk.forward(at=start - timedelta(minutes=1))
     [opened] = await desk.service.tap(BANGRAK_1, buttons(desk.service.last_card(BANGRAK_1))["ตอบกลับ"], at=start)
     assert "ภายใน 10 นาที" in opened
     [ok] = await desk.service.say(BANGRAK_1, "กำลังดำเนินการ", at=start + timedelta(minutes=9))
@@ -209,19 +209,21 @@ async def test_done_takes_the_next_text_as_the_result_note(desk):
 
 
 async def test_not_ours_returns_and_reroute_restarts_the_clock_for_the_new_unit_only(desk):
-    number = await desk.forward()
+    start = datetime.now(UTC) - timedelta(hours=3)
+    number = await desk.forward(at=start)
     old_card = buttons(desk.service.last_card(BANGRAK_1))
-    [ask] = await desk.service.tap(BANGRAK_1, old_card["ไม่ใช่หน่วยงานเรา"])
+    [ask] = await desk.service.tap(BANGRAK_1, old_card["ไม่ใช่หน่วยงานเรา"], at=start + timedelta(minutes=10))
     assert "โปรดเลือกเหตุผล" in ask
     reasons = quick_replies(desk.service.emulator.accepted_messages(BANGRAK_1)[-1])
     assert list(reasons) == ["ไม่อยู่ในอำนาจหน้าที่", "ข้อมูลไม่ครบ", "เป็นของหน่วยงานอื่น", "อื่นๆ"]
-    [returned] = await desk.service.tap(BANGRAK_1, reasons["เป็นของหน่วยงานอื่น"]["data"])
+    [returned] = await desk.service.tap(BANGRAK_1, reasons["เป็นของหน่วยงานอื่น"]["data"],
+                                        at=start + timedelta(minutes=11))
     assert returned.startswith(f"ส่งคืนเรื่อง {number}")
     assert "เหตุผล: เป็นของหน่วยงานอื่น" in desk.texts_to(CENTRE)[-1]
     first = (await desk.case(number)).assignments[0]
     assert first.status == "returned" and first.returned_at is not None
 
-    later = datetime.now(UTC) + timedelta(hours=2)
+    later = start + timedelta(hours=2)
     [moved] = await desk.service.say(CENTRE, f"โอนเรื่อง {number} ปทุมวัน", at=later)
     assert moved.startswith(f"โอนเรื่อง {number} ถึง สำนักงานเขตปทุมวัน")
     new_card = desk.service.last_card(PATHUMWAN)
@@ -266,12 +268,14 @@ async def test_reroute_while_held_tells_the_old_unit(desk):
 
 
 async def test_reopen_sends_the_case_back_with_a_new_deadline(desk):
-    number = await desk.forward()
-    await desk.service.tap(BANGRAK_1, buttons(desk.service.last_card(BANGRAK_1))["เสร็จแล้ว"])
-    await desk.service.say(CENTRE, f"ปิดเรื่อง {number}")
+    start = datetime.now(UTC) - timedelta(days=1)
+    number = await desk.forward(at=start)
+    await desk.service.tap(BANGRAK_1, buttons(desk.service.last_card(BANGRAK_1))["เสร็จแล้ว"],
+                           at=start + timedelta(hours=1))
+    await desk.service.say(CENTRE, f"ปิดเรื่อง {number}", at=start + timedelta(hours=2))
     [usage] = await desk.service.say(CENTRE, f"เปิดใหม่ {number}")
     assert "รูปแบบ" in usage
-    later = datetime.now(UTC) + timedelta(days=1)
+    later = datetime.now(UTC)
     [ok] = await desk.service.say(CENTRE, f"เปิดใหม่ {number} ผู้ร้องแจ้งว่าไฟยังดับ", at=later)
     assert ok == f"เปิดเรื่อง {number} ใหม่และแจ้ง สำนักงานเขตบางรัก แล้วค่ะ"
     assert desk.service.last_card(BANGRAK_1)["altText"].startswith(f"เรื่องเปิดใหม่ {number}")

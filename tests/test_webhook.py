@@ -48,19 +48,70 @@ def _sign_raw(body: bytes) -> dict:
     return {"content-type": "application/json", "x-line-signature": events.sign(body, SECRET)}
 
 
+def _event_with(**changes) -> bytes:
+    """A well-formed text event with some fields changed (… removes one), as a raw body."""
+    event = events.text_message("U" + "a" * 32, "สวัสดี")
+    for key, value in changes.items():
+        if value is ...:
+            del event[key]
+        else:
+            event[key] = value
+    return json.dumps({"destination": events.DEFAULT_DESTINATION, "events": [event]}).encode()
+
+
 @pytest.mark.parametrize("body, message", [
     (b'{"events": [', "malformed JSON"),
     (b'[]', "events array"),
-    (b'{"destination": "U1"}', "events array"),
-    (b'{"events": ["x"]}', "not an object"),
-    (b'{"events": [{"type": "message", "timestamp": 1}]}', "webhookEventId"),
-    (b'{"events": [{"type": "message", "webhookEventId": "E1"}]}', "timestamp"),
+    (b'{"destination": "U1"}', "events: Field required"),
+    (b'{"events": ["x"]}', "events[0]: Input should be a valid dictionary"),
+    (b'{"events": [{"type": "message", "timestamp": 1}]}', "events[0].mode"),
+    (_event_with(webhookEventId=...), "events[0].webhookEventId: Field required"),
+    (_event_with(timestamp="1"), "events[0].timestamp"),
+    (_event_with(timestamp=2**70), "events[0].timestamp"),
+    (_event_with(timestamp=-1), "events[0].timestamp"),
+    (_event_with(deliveryContext=[]), "events[0].deliveryContext"),
+    (_event_with(mode="sleeping"), "events[0].mode"),
+    (_event_with(source={"type": "room", "roomId": 5}), "events[0].source.roomId"),
+    (_event_with(source={"type": "group"}), "a group source needs groupId"),
+    (_event_with(source={"type": "user", "userId": "U" * 100}), "events[0].source.userId"),
+    (_event_with(webhookEventId="E" * 65), "events[0].webhookEventId"),
+    (_event_with(type=""), "events[0].type"),
+    (_event_with(replyToken="two words"), "events[0].replyToken"),
+    (_event_with(message={"id": "1", "type": "text", "text": 5, "quoteToken": "q"}), "events[0]: text str type"),
+    (_event_with(message=[]), "events[0]"),
+    (_event_with(message={"id": "1", "type": None}), "events[0]"),
+    (b'{"events":' + b"[" * 5000 + b"]" * 5000 + b"}", "nested too deeply"),
+    (b'{"events":[{"x":' + b"[" * 100 + b"]" * 100 + b"}]}", "nested deeper than"),
 ])
 async def test_malformed_but_signed_body_is_400_and_stores_nothing(service, body, message):
     response = await _post(service, body, _sign_raw(body))
     assert response.status_code == 400
     assert message in response.json()["message"]
     assert await _stored(service) == 0
+
+
+async def test_types_this_sdk_does_not_know_are_stored_and_left_alone(service):
+    """LINE adds event and message types: such an event is kept, and nobody is answered."""
+    new_event = json.loads(_event_with(type="somethingNew"))["events"][0]
+    new_message = json.loads(_event_with(message={"id": "1", "type": "hologram", "quoteToken": "q"}))["events"][0]
+    await service.send(new_event, new_message)
+    await service.settle()
+    async with service.sessionmaker() as s:
+        assert sorted((await s.scalars(select(InboxEvent.status))).all()) == ["done", "done"]
+    assert service.emulator.accepted_messages() == []
+
+
+async def test_characters_a_database_refuses_are_stored_as_replacement_characters(service):
+    """NUL and a lone surrogate are kept as U+FFFD on both databases; the event is worked."""
+    body = _event_with(message={"id": "1", "type": "text", "text": "ช่วยเหลือ\x00\ud800", "quoteToken": "q"})
+    assert b"\\u0000" in body and b"\\ud800" in body  # JSON escapes, as a hostile sender writes them
+    response = await _post(service, body, _sign_raw(body))
+    assert response.status_code == 200
+    await service.settle()
+    async with service.sessionmaker() as s:
+        row = await s.scalar(select(InboxEvent))
+    assert row.payload["message"]["text"] == "ช่วยเหลือ\ufffd\ufffd"
+    assert row.status == "done"
 
 
 async def test_body_over_one_megabyte_is_413(service):
