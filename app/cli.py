@@ -57,6 +57,18 @@ def main(argv: list[str] | None = None) -> int:
         "purge", help="erase complainant contact of cases closed longer ago than the retention period")
     purge.add_argument("--retention-days", type=int, help="default: PII_RETENTION_DAYS (365)")
 
+    inbox_ = sub.add_parser("inbox", help="webhook events that could not be worked")
+    inbox_sub = inbox_.add_subparsers(dest="inbox_command", required=True)
+    inbox_sub.add_parser("dead", help="events that failed their last try, with the error").add_argument(
+        "--limit", type=int, default=50)
+    inbox_sub.add_parser("replay", help="work a dead event again").add_argument("id", type=int)
+    outbox_ = sub.add_parser("outbox", help="messages LINE did not accept")
+    outbox_sub = outbox_.add_subparsers(dest="outbox_command", required=True)
+    outbox_sub.add_parser("failed", help="messages LINE refused or never accepted, with the error").add_argument(
+        "--limit", type=int, default=50)
+    outbox_sub.add_parser("replay", help="send a failed message again (push, new retry key)").add_argument(
+        "id", type=int)
+
     sub.add_parser("scheduler", help="run the scheduled jobs (SLA scan, digests, purge) in this process only")
 
     sub.add_parser("demo", help="play a day at the complaints centre against the built-in LINE emulator (Thai transcript)")
@@ -250,6 +262,45 @@ def _privacy(args) -> int:
     return 0
 
 
+def _inbox(args) -> int:
+    from app import inbox
+
+    async def run():
+        async with _session() as session:
+            if args.inbox_command == "dead":
+                return [_listing_row(r.id, r.received_at, r.event_type, r.source_key, f"{r.attempts} tries", r.last_error)
+                        for r in await inbox.dead(session, limit=args.limit)] or ["no dead events"]
+            row = await inbox.replay(session, args.id, now=datetime.now(UTC))
+            await session.commit()
+            return [f"event {row.id} is pending again; the worker takes it in its chat's order"]
+
+    print("\n".join(asyncio.run(run())))
+    return 0
+
+
+def _outbox(args) -> int:
+    from app import outbox
+
+    async def run():
+        async with _session() as session:
+            if args.outbox_command == "failed":
+                return [_listing_row(r.id, r.created_at, r.kind, r.recipient, f"{r.attempts} tries", r.last_error)
+                        for r in await outbox.failed(session, limit=args.limit)] or ["no failed messages"]
+            row = await outbox.replay(session, args.id, now=datetime.now(UTC))
+            await session.commit()
+            return [f"message {row.id} to {row.recipient} is pending again, by push with a new retry key"]
+
+    print("\n".join(asyncio.run(run())))
+    return 0
+
+
+def _listing_row(row_id: int, at: datetime, *fields: str | None) -> str:
+    """One row of a listing: id, Bangkok time, then the fields, each folded to one line."""
+    when = at.astimezone(get_settings().tz).strftime("%Y-%m-%d %H:%M:%S")
+    text = [" ".join(f.split())[:300] if f else "-" for f in fields]
+    return "\t".join([str(row_id), when, *text])
+
+
 def _scheduler(args) -> int:
     settings = get_settings()
     from app import scheduler
@@ -292,7 +343,7 @@ class _session:
 
 
 _COMMANDS = {"serve": _serve, "db": _db, "agencies": _agencies, "invite": _invite, "digest": _digest, "kpi": _kpi,
-             "privacy": _privacy,
+             "privacy": _privacy, "inbox": _inbox, "outbox": _outbox,
              "scheduler": _scheduler, "demo": _demo,
              "line-emulator": _line_emulator}
 

@@ -12,7 +12,7 @@ from fastapi import FastAPI
 from linebot.v3.webhook import SignatureValidator
 
 from app import errors
-from app.api import cases, health, kpi, kpi_evidence, media, metrics, registry, sla, webhook
+from app.api import cases, health, kpi, kpi_evidence, media, metrics, ops, registry, sla, webhook
 from app.config import Settings, get_settings
 from app.db import create_engine, create_sessionmaker
 from app.inbox import InboxWriter
@@ -101,6 +101,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(sla.router)
     app.include_router(kpi_evidence.router)
     app.include_router(kpi.router)
+    app.include_router(ops.router)
     app.include_router(web.router)
 
     if emulator is not None:

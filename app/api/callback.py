@@ -54,6 +54,15 @@ class DeliveryContext(_Model):
     isRedelivery: bool
 
 
+# Where each event we act on can come from (LINE's reference): the handlers rely on it.
+_SOURCES = {
+    "message": ("user", "group", "room"), "postback": ("user", "group", "room"),
+    "follow": ("user",), "unfollow": ("user",),
+    "join": ("group", "room"), "leave": ("group", "room"),
+    "memberJoined": ("group", "room"), "memberLeft": ("group", "room"),
+}
+
+
 class EventHeader(_Model):
     type: Annotated[str, StringConstraints(min_length=1, max_length=40)]
     mode: Literal["active", "standby"]
@@ -62,6 +71,13 @@ class EventHeader(_Model):
     deliveryContext: DeliveryContext
     source: Source | None = None
     replyToken: Token | None = None
+
+    @model_validator(mode="after")
+    def _from_where_it_can_come(self) -> EventHeader:
+        allowed = _SOURCES.get(self.type)
+        if allowed and (self.source is None or self.source.type not in allowed):
+            raise ValueError(f"a {self.type} event comes from a {' or '.join(allowed)} source")
+        return self
 
 
 class Envelope(_Model):
