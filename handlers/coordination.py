@@ -86,7 +86,7 @@ async def reassign(ctx: Context, command: commands.Command) -> None:
         case = await cases.get_by_number(ctx.session, number, lock=True)
         agency = await agencies.resolve(ctx.session, unit)
         previous, new = await cases.reassign(ctx.session, case=case, agency=agency, actor=ctx.sender,
-                                             note=command.body or None, at=ctx.at,
+                                             note=command.body or None, at=ctx.at, received_at=ctx.received_at,
                                              calendar=await ctx.calendar(), settings=ctx.settings)
         chats = await flows.reassigned(ctx.session, ctx.settings, case=case, previous=previous, new=new, now=ctx.now,
                                        inbox_event_id=ctx.inbox_id)
@@ -108,7 +108,8 @@ async def close(ctx: Context, command: commands.Command) -> None:
         cases.require_centre(ctx.sender)
         case = await cases.get_by_number(ctx.session, number, lock=True)
         holder = cases.current_assignment(case)
-        withdrawn = await cases.close(ctx.session, case=case, actor=ctx.sender, note=note.strip() or None, at=ctx.at)
+        withdrawn = await cases.close(ctx.session, case=case, actor=ctx.sender, note=note.strip() or None, at=ctx.at,
+                                      received_at=ctx.received_at)
         await flows.closed(ctx.session, case=case, holder=holder, withdrawn=withdrawn, now=ctx.now,
                            inbox_event_id=ctx.inbox_id)
         return case
@@ -129,6 +130,7 @@ async def reopen(ctx: Context, command: commands.Command) -> None:
         cases.require_centre(ctx.sender)
         case = await cases.get_by_number(ctx.session, number, lock=True)
         assignment = await cases.reopen(ctx.session, case=case, actor=ctx.sender, reason=reason, at=ctx.at,
+                                        received_at=ctx.received_at,
                                         calendar=await ctx.calendar(), settings=ctx.settings)
         await flows.reopened(ctx.session, ctx.settings, case=case, assignment=assignment, reason=reason, now=ctx.now,
                              inbox_event_id=ctx.inbox_id)
@@ -180,7 +182,7 @@ COMMANDS: dict[str, Callable[[Context, commands.Command], Awaitable[None]]] = {
 async def on_acknowledge(ctx: Context, params: dict[str, str]) -> None:
     async def run():
         assignment = await cases.acknowledge(ctx.session, assignment_id=_assignment_id(params), actor=ctx.sender,
-                                             at=ctx.at, calendar=await ctx.calendar())
+                                             at=ctx.at, received_at=ctx.received_at, calendar=await ctx.calendar())
         case = assignment.case
         await flows.tell_centre(ctx.session, case=case, now=ctx.now, inbox_event_id=ctx.inbox_id, messages=[
             say.to_centre_acknowledged(case, assignment, ctx.sender, ctx.settings.tz)])
@@ -207,7 +209,7 @@ async def on_reply(ctx: Context, params: dict[str, str]) -> None:
 async def on_done(ctx: Context, params: dict[str, str]) -> None:
     async def run():
         assignment = await cases.resolve(ctx.session, assignment_id=_assignment_id(params), actor=ctx.sender,
-                                         at=ctx.at, calendar=await ctx.calendar())
+                                         at=ctx.at, received_at=ctx.received_at, calendar=await ctx.calendar())
         case = assignment.case
         await flows.tell_centre(ctx.session, case=case, now=ctx.now, inbox_event_id=ctx.inbox_id,
                                 messages=[say.to_centre_resolved(case, assignment, ctx.sender)])
@@ -255,7 +257,8 @@ async def on_return_reason(ctx: Context, params: dict[str, str]) -> None:
 async def _return(ctx: Context, assignment_id: int, reason: str) -> None:
     async def run():
         assignment = await cases.return_to_centre(ctx.session, assignment_id=assignment_id, actor=ctx.sender,
-                                                  reason=reason, at=ctx.at, calendar=await ctx.calendar())
+                                                  reason=reason, at=ctx.at, received_at=ctx.received_at,
+                                                  calendar=await ctx.calendar())
         case = assignment.case
         await flows.tell_centre(ctx.session, case=case, now=ctx.now, inbox_event_id=ctx.inbox_id,
                                 messages=[say.to_centre_returned(case, assignment, ctx.sender)])
@@ -330,7 +333,8 @@ async def _relay(ctx: Context, case_id: int, body: str | None, *, as_note: bool)
         case, assignment = await cases.relay_target(ctx.session, case_id=case_id, actor=person)
         from_centre = _is_centre(person)
         if as_note:
-            await cases.add_result_note(ctx.session, assignment_id=assignment.id, actor=person, note=body, at=ctx.at)
+            await cases.add_result_note(ctx.session, assignment_id=assignment.id, actor=person, note=body, at=ctx.at,
+                                        received_at=ctx.received_at)
             header = say.result_note_header(case, assignment.agency, person)
         else:
             side = "ศูนย์ฯ" if from_centre else assignment.agency.name_th
@@ -353,7 +357,7 @@ async def _relay(ctx: Context, case_id: int, body: str | None, *, as_note: bool)
             raise DomainError("ส่งต่อได้เฉพาะข้อความ รูปภาพ และตำแหน่งค่ะ")
         if not as_note:
             await cases.record_message(ctx.session, case=case, assignment=assignment, actor=person, content=content,
-                                       at=ctx.at, calendar=await ctx.calendar())
+                                       at=ctx.at, received_at=ctx.received_at, calendar=await ctx.calendar())
         if from_centre:
             await flows.tell_unit(ctx.session, case=case, agency_id=assignment.agency_id, messages=outgoing,
                                   now=ctx.now, inbox_event_id=ctx.inbox_id)

@@ -203,8 +203,9 @@ async def _unit_assignment(session: AsyncSession, assignment_id: int, actor: Per
 
 
 async def acknowledge(session: AsyncSession, *, assignment_id: int, actor: Person, at: datetime,
-                      calendar: BusinessCalendar) -> Assignment:
+                      calendar: BusinessCalendar, received_at: datetime | None = None) -> Assignment:
     case, assignment = await _unit_assignment(session, assignment_id, actor)
+    at = acted_at(case, at, received_at)
     if assignment.status == AssignmentStatus.acknowledged:
         raise TransitionNotAllowed(f"เรื่อง #{case.number} รับเรื่องไว้แล้ว", number=case.number)
     _require_status(case, assignment, (AssignmentStatus.forwarded,), "รับเรื่อง")
@@ -217,9 +218,10 @@ async def acknowledge(session: AsyncSession, *, assignment_id: int, actor: Perso
 
 
 async def resolve(session: AsyncSession, *, assignment_id: int, actor: Person, at: datetime,
-                  calendar: BusinessCalendar) -> Assignment:
+                  calendar: BusinessCalendar, received_at: datetime | None = None) -> Assignment:
     """เสร็จแล้ว. Resolving a case never acknowledged acknowledges it at the same moment."""
     case, assignment = await _unit_assignment(session, assignment_id, actor)
+    at = acted_at(case, at, received_at)
     _require_status(case, assignment, tuple(OPEN_ASSIGNMENT), "แจ้งว่าเสร็จแล้ว")
     assignment.status = case.status = AssignmentStatus.resolved
     assignment.resolved_at = at
@@ -231,8 +233,9 @@ async def resolve(session: AsyncSession, *, assignment_id: int, actor: Person, a
 
 
 async def add_result_note(session: AsyncSession, *, assignment_id: int, actor: Person, note: str,
-                          at: datetime) -> Assignment:
+                          at: datetime, received_at: datetime | None = None) -> Assignment:
     case, assignment = await _unit_assignment(session, assignment_id, actor)
+    at = acted_at(case, at, received_at)
     _require_status(case, assignment, (AssignmentStatus.resolved,), "บันทึกผลการดำเนินการ")
     await _event(session, case, assignment, "result_note", actor, at, note=note)
     return assignment
@@ -246,8 +249,9 @@ async def check_returnable(session: AsyncSession, *, assignment_id: int, actor: 
 
 
 async def return_to_centre(session: AsyncSession, *, assignment_id: int, actor: Person, reason: str,
-                           at: datetime, calendar: BusinessCalendar) -> Assignment:
+                           at: datetime, calendar: BusinessCalendar, received_at: datetime | None = None) -> Assignment:
     case, assignment = await _unit_assignment(session, assignment_id, actor)
+    at = acted_at(case, at, received_at)
     _require_status(case, assignment, tuple(OPEN_ASSIGNMENT), "ส่งคืนเรื่อง")
     assignment.status = case.status = AssignmentStatus.returned
     assignment.returned_at = at
@@ -278,9 +282,11 @@ async def relay_target(session: AsyncSession, *, case_id: int, actor: Person) ->
 
 
 async def record_message(session: AsyncSession, *, case: ComplaintCase, assignment: Assignment, actor: Person,
-                         content: dict[str, Any], at: datetime, calendar: BusinessCalendar) -> CaseEvent:
+                         content: dict[str, Any], at: datetime, calendar: BusinessCalendar,
+                         received_at: datetime | None = None) -> CaseEvent:
     """A relayed message, in the log. A message from the unit is a response (FRT)."""
     from_unit = actor.role == Role.coordinator
+    at = acted_at(case, at, received_at)
     if from_unit and _first_response(assignment, at):
         _fix_times(assignment, calendar)
     return await _event(session, case, assignment, "message", actor, at,
@@ -322,10 +328,11 @@ async def forward(session: AsyncSession, *, agency: Agency, title: str, detail: 
 
 async def reassign(session: AsyncSession, *, case: ComplaintCase, agency: Agency, actor: Person | None,
                    note: str | None, at: datetime, calendar: BusinessCalendar,
-                   settings: Settings) -> tuple[Assignment | None, Assignment]:
+                   settings: Settings, received_at: datetime | None = None) -> tuple[Assignment | None, Assignment]:
     """โอนเรื่อง: the unit holding it (if any) lets go, and the clock starts again for the new one."""
     require_centre(actor)
     _require_unit_agency(agency)
+    at = acted_at(case, at, received_at)
     if case.status == CaseStatus.closed:
         raise TransitionNotAllowed(f"เรื่อง #{case.number} ปิดแล้ว โปรดเปิดใหม่ก่อนโอน", number=case.number)
     previous = current_assignment(case)
@@ -341,9 +348,10 @@ async def reassign(session: AsyncSession, *, case: ComplaintCase, agency: Agency
 
 
 async def close(session: AsyncSession, *, case: ComplaintCase, actor: Person | None, note: str | None,
-                at: datetime) -> Assignment | None:
+                at: datetime, received_at: datetime | None = None) -> Assignment | None:
     """ปิดเรื่อง. Returns the assignment the unit was still working on, if any (withdrawn)."""
     require_centre(actor)
+    at = acted_at(case, at, received_at)
     if case.status == CaseStatus.closed:
         raise TransitionNotAllowed(f"เรื่อง #{case.number} ปิดไปแล้ว", number=case.number)
     assignment = current_assignment(case)
@@ -358,10 +366,12 @@ async def close(session: AsyncSession, *, case: ComplaintCase, actor: Person | N
 
 
 async def reopen(session: AsyncSession, *, case: ComplaintCase, actor: Person | None, reason: str, at: datetime,
-                 calendar: BusinessCalendar, settings: Settings) -> Assignment | None:
+                 calendar: BusinessCalendar, settings: Settings,
+                 received_at: datetime | None = None) -> Assignment | None:
     """เปิดใหม่: a resolved or closed case goes back to the unit that had it, with a new resolve
     deadline. If that unit had returned it, the case waits for the centre to re-route it."""
     require_centre(actor)
+    at = acted_at(case, at, received_at)
     if not reason.strip():
         raise InvalidInput("โปรดระบุเหตุผลที่เปิดเรื่องใหม่")
     if case.status not in (CaseStatus.closed, CaseStatus.resolved):
@@ -468,6 +478,16 @@ async def _assign(session: AsyncSession, case: ComplaintCase, agency: Agency, *,
     await sla.start_clock(session, assignment, case, at=at, calendar=calendar, settings=settings)
     await _event(session, case, assignment, kind, actor, at, agency=agency.code, note=note)
     return assignment
+
+
+def acted_at(case: ComplaintCase, at: datetime, received_at: datetime | None) -> datetime:
+    """When an action on a case happened: LINE's time, unless it is before the case's latest
+    assignment began (no one can act on a card before it exists: a wrong clock or a forged event),
+    then the time we received it. So no TTA, FRT or TTR is ever negative."""
+    began = max((a.forwarded_at for a in case.assignments), default=case.created_at)
+    if began is None or at >= began:
+        return at
+    return max(received_at, began) if received_at is not None else began
 
 
 def _first_response(assignment: Assignment, at: datetime) -> bool:
