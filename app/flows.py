@@ -26,7 +26,7 @@ async def announce(session: AsyncSession, settings: Settings, *, case: Complaint
     """Send the case card to every coordinator of the unit and to its groups. Returns how many
     chats it went to (0: nobody in that unit is on LINE yet)."""
     messages = [cards.case_card(case, assignment, assignment.agency, tz=settings.tz, headline=headline)]
-    if len(case.detail or "") > cards.CARD_DETAIL_CHARS:
+    if cards.cuts_detail(case):
         messages.extend(say.full_detail(case))
     if note:
         messages.append(say.reopen_reason(case, note))

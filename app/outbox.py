@@ -1,7 +1,8 @@
 """The message outbox: what the service says to LINE, written in the transaction that decided it.
 
-Handlers call `reply` / `push`; the sender (app/sender.py) claims due rows with a lease and
-records the outcome. Each row carries its own `X-Line-Retry-Key`, generated once, so a push that
+Handlers call `reply` / `push`; every message is finished for LINE on the way in
+(app/line/finishing.py: LINE's limits, at most five messages a row), and the sender (app/sender.py)
+claims due rows with a lease and records the outcome. Each row carries its own `X-Line-Retry-Key`, generated once, so a push that
 is resent after a timeout or a crash is accepted by LINE at most once (409 = already accepted).
 """
 
@@ -18,16 +19,8 @@ from sqlalchemy.orm import aliased
 from app import leases
 from app.dialect import insert_ignoring_duplicates
 from app.errors import NotFound, TransitionNotAllowed
+from app.line.finishing import finish
 from models import Assignment, MessageLink, OutboxKind, OutboxMessage, OutboxStatus
-
-MAX_MESSAGES_PER_REQUEST = 5  # LINE's limit for reply and push
-
-
-def _chunks(messages: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
-    if not messages:
-        raise ValueError("no messages to send")
-    return [messages[i : i + MAX_MESSAGES_PER_REQUEST] for i in range(0, len(messages), MAX_MESSAGES_PER_REQUEST)]
-
 
 def _row(kind: str, to: str, messages: list[dict[str, Any]], now: datetime, **extra) -> OutboxMessage:
     return OutboxMessage(
@@ -40,7 +33,7 @@ async def reply(session: AsyncSession, *, reply_token: str | None, token_at: dat
                 messages: list[dict[str, Any]], now: datetime, **links) -> list[OutboxMessage]:
     """Answer a chat: by its reply token while fresh (free of quota), else by push to `to`.
     Past five messages the rest go by push (a token answers one request)."""
-    chunks = _chunks(messages)
+    chunks = finish(messages)
     rows = []
     for i, chunk in enumerate(chunks):
         if i == 0 and reply_token:
@@ -54,7 +47,7 @@ async def reply(session: AsyncSession, *, reply_token: str | None, token_at: dat
 
 async def push(session: AsyncSession, *, to: str, messages: list[dict[str, Any]], now: datetime,
                **links) -> list[OutboxMessage]:
-    rows = [_row(OutboxKind.push, to, chunk, now, **links) for chunk in _chunks(messages)]
+    rows = [_row(OutboxKind.push, to, chunk, now, **links) for chunk in finish(messages)]
     session.add_all(rows)
     await session.flush()
     return rows
@@ -64,7 +57,7 @@ async def push_many(session: AsyncSession, pushes: list[tuple[str, list[dict[str
                     now: datetime) -> None:
     """Many pushes, (to, messages, case id) each, in one flush: a scheduled job's batch."""
     session.add_all(_row(OutboxKind.push, to, chunk, now, case_id=case_id)
-                    for to, messages, case_id in pushes for chunk in _chunks(messages))
+                    for to, messages, case_id in pushes for chunk in finish(messages))
     await session.flush()
 
 

@@ -215,7 +215,8 @@ async def test_not_ours_returns_and_reroute_restarts_the_clock_for_the_new_unit_
     [ask] = await desk.service.tap(BANGRAK_1, old_card["ไม่ใช่หน่วยงานเรา"], at=start + timedelta(minutes=10))
     assert "โปรดเลือกเหตุผล" in ask
     reasons = quick_replies(desk.service.emulator.accepted_messages(BANGRAK_1)[-1])
-    assert list(reasons) == ["ไม่อยู่ในอำนาจหน้าที่", "ข้อมูลไม่ครบ", "เป็นของหน่วยงานอื่น", "อื่นๆ"]
+    assert list(reasons) == ["นอกอำนาจหน้าที่", "ข้อมูลไม่ครบ", "เป็นของหน่วยงานอื่น", "อื่นๆ"]
+    assert reasons["นอกอำนาจหน้าที่"]["displayText"] == "ไม่ใช่หน่วยงานเรา: ไม่อยู่ในอำนาจหน้าที่"
     [returned] = await desk.service.tap(BANGRAK_1, reasons["เป็นของหน่วยงานอื่น"]["data"],
                                         at=start + timedelta(minutes=11))
     assert returned.startswith(f"ส่งคืนเรื่อง {number}")

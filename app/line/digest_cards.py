@@ -3,7 +3,7 @@
 Bubbles, in order of importance: the period's figures (BMA-wide, or the unit beside the BMA
 median), the most overdue units or cases now, and, BMA-wide, the units slowest to acknowledge.
 LINE's limits are kept here: ≤ 12 bubbles, ≤ 50 KB for the carousel and ≤ 30 KB per bubble (of
-compact UTF-8 JSON, as LINE counts), alt text ≤ 400 characters (LINE allows 1,500; a notification
+compact UTF-8 JSON, as LINE counts), alt text ≤ 400 UTF-16 units (LINE allows 1,500; a notification
 preview shows far less). Every list is bounded and every name and title cut, so the worst case
 (long unit names everywhere) stays far inside the limits; an optional bubble that would not fit
 is left out, and a digest that still would not fit is a bug, raised rather than sent.
@@ -26,6 +26,7 @@ from linebot.v3.messaging import (
     URIAction,
 )
 
+from app import utf16
 from app.texts import digest as say
 
 if TYPE_CHECKING:
@@ -34,9 +35,9 @@ if TYPE_CHECKING:
 MAX_BUBBLES = 12
 MAX_CAROUSEL_BYTES = 50 * 1024
 MAX_BUBBLE_BYTES = 30 * 1024
-ALT_TEXT_CHARS = 400
-NAME_CHARS = 60  # a unit's name in a list
-TITLE_CHARS = 80  # a case's title in a list
+ALT_TEXT_UNITS = 400
+NAME_UNITS = 60  # a unit's name in a list
+TITLE_UNITS = 80  # a case's title in a list
 
 _BLUE, _RED, _GREY, _DARK, _WHITE = "#1565C0", "#C62828", "#8C8C8C", "#111111", "#FFFFFF"
 
@@ -85,9 +86,9 @@ def check(contents: dict[str, Any]) -> None:
 
 def alt_text(digest: Digest, *, tz: ZoneInfo) -> str:
     """The key numbers, for the notification and for chats that cannot show Flex."""
-    scope = _cut(digest.unit.name_th, NAME_CHARS) if digest.unit else None
-    return _cut(say.summary(digest.period.name, _period(digest, tz), scope, digest.figures, digest.overdue_total),
-                ALT_TEXT_CHARS)
+    scope = utf16.cut(digest.unit.name_th, NAME_UNITS) if digest.unit else None
+    summary = say.summary(digest.period.name, _period(digest, tz), scope, digest.figures, digest.overdue_total)
+    return utf16.cut(summary, ALT_TEXT_UNITS)
 
 
 # -- bubbles -------------------------------------------------------------------------------------
@@ -133,14 +134,14 @@ def _unit_summary(d: Digest, tz: ZoneInfo) -> FlexBubble:
         FlexText(text=say.kpi_line(d.kpi_level, d.fiscal_year), size="sm", weight="bold", wrap=True, margin="md"),
         _note(say.as_of(d.now, tz)),
     ]
-    return _bubble(f"📊 {say.TITLE[d.period.name]}", _cut(d.unit.name_th, NAME_CHARS), _period(d, tz), body,
+    return _bubble(f"📊 {say.TITLE[d.period.name]}", utf16.cut(d.unit.name_th, NAME_UNITS), _period(d, tz), body,
                    d.dashboard_url)
 
 
 def _overdue_units(d: Digest) -> FlexBubble:
     body: list[Any] = []
     for i, unit in enumerate(d.overdue_units, 1):
-        body.append(FlexText(text=f"{i}. {_cut(unit.name_th, NAME_CHARS)}", size="sm", weight="bold", wrap=True,
+        body.append(FlexText(text=f"{i}. {utf16.cut(unit.name_th, NAME_UNITS)}", size="sm", weight="bold", wrap=True,
                              margin="md" if i > 1 else None))
         body.append(_row(say.cases_count(unit.count), say.worst(unit.worst_seconds), emphasis=True))
     if not body:
@@ -153,7 +154,7 @@ def _overdue_units(d: Digest) -> FlexBubble:
 def _overdue_cases(d: Digest) -> FlexBubble:
     body: list[Any] = []
     for i, case in enumerate(d.overdue_cases, 1):
-        body.append(FlexText(text=f"#{case.number} {_cut(case.title, TITLE_CHARS)}", size="sm", weight="bold",
+        body.append(FlexText(text=f"#{case.number} {utf16.cut(case.title, TITLE_UNITS)}", size="sm", weight="bold",
                              wrap=True, margin="md" if i > 1 else None))
         body.append(_row(say.MISSED[case.missed], say.overdue_for(case.overdue_seconds), emphasis=True))
     if not body:
@@ -166,7 +167,7 @@ def _overdue_cases(d: Digest) -> FlexBubble:
 def _slowest(d: Digest) -> FlexBubble:
     body: list[Any] = [_note(say.SLOWEST_NOTE)]
     for i, unit in enumerate(d.slowest, 1):
-        body.append(_row(f"{i}. {_cut(unit.agency.name_th, NAME_CHARS)}", say.hours(unit.tta.p50_business_seconds),
+        body.append(_row(f"{i}. {utf16.cut(unit.agency.name_th, NAME_UNITS)}", say.hours(unit.tta.p50_business_seconds),
                          say.percent(unit.sla.acknowledge_percent)))
     return _bubble(say.SLOWEST_TITLE, say.SLOWEST, None, body, d.dashboard_url)
 
@@ -213,7 +214,3 @@ def _row(label: str, *values: str, emphasis: bool = False, muted: bool = False) 
 
 def _note(text: str) -> FlexText:
     return FlexText(text=text, size="xxs", color=_GREY, wrap=True, margin="md")
-
-
-def _cut(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"

@@ -10,6 +10,7 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app import utf16
 from app.errors import AgencyNotFound, AmbiguousAgency
 from models import Agency, AgencyKind
 
@@ -18,6 +19,7 @@ DATA_FILE = Path(__file__).resolve().parent.parent / "data" / "agencies.csv"
 # Longest first: "สำนักงานเขตบางรัก" must lose "สำนักงานเขต", not just "สำนัก".
 _PREFIXES = ("สำนักงานเขต", "สำนักงาน", "สำนัก", "เขต", "district office", "district", "department")
 _SUFFIXES = ("district office", "district", "department", "กรุงเทพมหานคร")
+QUERY_ECHO_UNITS = 60  # what a "not found" answer quotes of the name typed: the longest unit name is 42
 
 
 def normalize(name: str) -> str:
@@ -78,7 +80,7 @@ async def load(session: AsyncSession, rows: list[dict] | None = None) -> LoadRes
 async def get_by_code(session: AsyncSession, code: str) -> Agency:
     agency = await session.scalar(select(Agency).where(Agency.code == code.strip().upper()))
     if agency is None:
-        raise AgencyNotFound(f"ไม่พบหน่วยงานรหัส {code}", query=code)
+        raise AgencyNotFound(f"ไม่พบหน่วยงานรหัส {utf16.cut(code, QUERY_ECHO_UNITS)}", query=code)
     return agency
 
 
@@ -99,9 +101,9 @@ async def resolve(session: AsyncSession, query: str) -> Agency:
     """Exactly one unit for the query, or AgencyNotFound / AmbiguousAgency."""
     matches = await find(session, query)
     if not matches:
-        raise AgencyNotFound(f"ไม่พบหน่วยงาน “{query}”", query=query)
+        raise AgencyNotFound(f"ไม่พบหน่วยงาน “{utf16.cut(query, QUERY_ECHO_UNITS)}”", query=query)
     if len(matches) > 1:
-        raise AmbiguousAgency(f"“{query}” ตรงกับหลายหน่วยงาน", matches)
+        raise AmbiguousAgency(f"“{utf16.cut(query, QUERY_ECHO_UNITS)}” ตรงกับหลายหน่วยงาน", matches)
     return matches[0]
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from app import utf16
+from app.line import limits
 from models import Agency, LineGroup, Person, Role
 
 ROLE_TH = {
@@ -16,13 +18,14 @@ ROLE_TH = {
 
 
 def text(body: str, *, quick_replies: list[tuple[str, str] | dict[str, Any]] | None = None) -> dict[str, Any]:
-    """A text message. Quick replies: (label, text to send) pairs, or action dicts (postback)."""
+    """A text message, of any length (the outbox splits a long one into LINE-sized parts). Quick
+    replies: (label, text to send) pairs, or action dicts (postback)."""
     message: dict[str, Any] = {"type": "text", "text": body}
     if quick_replies:
         message["quickReply"] = {"items": [
             {"type": "action", "action": item if isinstance(item, dict)
-             else {"type": "message", "label": item[0][:20], "text": item[1]}}
-            for item in quick_replies[:13]
+             else {"type": "message", "label": utf16.cut(item[0], limits.MAX_QUICK_REPLY_LABEL), "text": item[1]}}
+            for item in quick_replies[: limits.MAX_QUICK_REPLY_ITEMS]
         ]}
     return message
 
@@ -34,40 +37,10 @@ def postback(label: str, data: str, display_text: str | None = None) -> dict[str
     return action
 
 
-def split_text(body: str, limit: int = 5_000) -> list[str]:
-    """Cut a long text into LINE-sized pieces (counted in UTF-16 units, as LINE counts), at a line
-    break or a space where one is near, never inside a surrogate pair."""
-    pieces: list[str] = []
-    while _utf16(body) > limit:
-        cut = _fit(body, limit)
-        for sep in ("\n", " "):
-            at = body.rfind(sep, 0, cut)
-            if at > cut // 2:
-                cut = at + 1
-                break
-        pieces.append(body[:cut].rstrip())
-        body = body[cut:].lstrip("\n")
-    if body or not pieces:
-        pieces.append(body)
-    return pieces
-
-
-def _utf16(s: str) -> int:
-    return len(s.encode("utf-16-le")) // 2
-
-
-def _fit(s: str, limit: int) -> int:
-    """The longest prefix of `s` (in code points) within `limit` UTF-16 units."""
-    units = 0
-    for i, ch in enumerate(s):
-        units += 2 if ord(ch) > 0xFFFF else 1
-        if units > limit:
-            return i
-    return len(s)
-
-
-def texts(body: str) -> list[dict[str, Any]]:
-    return [text(piece) for piece in split_text(body)]
+def echo(said: str, units: int) -> str:
+    """What someone typed, quoted back in an answer: whole if short, else cut with "…". (A relay
+    is not an echo: it carries the whole message.)"""
+    return utf16.cut(said, units)
 
 
 def agency_label(agency: Agency | None) -> str:
@@ -129,12 +102,22 @@ def joined_group() -> dict[str, Any]:
 
 def choose_agency(command: str, candidates: list[Agency], *, suffix: str = "") -> dict[str, Any]:
     """Candidates for an ambiguous unit name; each quick reply sends `command <code><suffix>`. A
-    quick reply's text holds at most 300 characters: past that, people type the code themselves."""
-    listing = "พบหลายหน่วยงานที่ตรงกัน โปรดเลือก:\n" + "\n".join(f"• {agency_label(a)}" for a in candidates[:13])
-    choices = [(a.name_th.removeprefix("สำนักงาน"), f"{command} {a.code}{suffix}") for a in candidates[:13]]
-    if not command or any(len(reply) > 300 for _, reply in choices):
+    quick reply's text holds at most 300 units: past that, people type the code themselves."""
+    shown = candidates[: limits.MAX_QUICK_REPLY_ITEMS]
+    listing = "พบหลายหน่วยงานที่ตรงกัน โปรดเลือก:\n" + "\n".join(f"• {agency_label(a)}" for a in shown)
+    choices = [(choice_label(a), f"{command} {a.code}{suffix}") for a in shown]
+    if not command or any(utf16.length(reply) > limits.MAX_MESSAGE_ACTION_TEXT for _, reply in choices):
         return text(listing + "\n\nโปรดส่งคำสั่งเดิมอีกครั้งโดยใช้รหัสหน่วยงาน")
     return text(listing, quick_replies=choices)
+
+
+def choice_label(agency: Agency) -> str:
+    """A unit's name short enough for a quick reply: 'เขตบางรัก', 'สำนักงบประมาณ', 'สำนักการจราจรและขน…'
+    (the list above the choices has the full names)."""
+    name = agency.name_th.removeprefix("สำนักงาน")
+    if utf16.length(name) > limits.MAX_QUICK_REPLY_LABEL:
+        name = name.removesuffix("กรุงเทพมหานคร")
+    return utf16.cut(name, limits.MAX_QUICK_REPLY_LABEL)
 
 
 def error(message: str) -> dict[str, Any]:

@@ -9,11 +9,20 @@ from zoneinfo import ZoneInfo
 
 from app import fiscal, privacy
 from app.line.cards import postback_data
-from app.texts import agency_label, postback, text, texts
+from app.texts import agency_label, echo, postback, text
 from models import Agency, Assignment, CaseEvent, ComplaintCase, Person
 
+# The reasons a unit returns a case with, as the centre reads them, and the quick-reply labels
+# for them (LINE allows 20 UTF-16 units; ไม่อยู่ในอำนาจหน้าที่ is 21). A tap sends the reason's index.
 RETURN_REASONS = ("ไม่อยู่ในอำนาจหน้าที่", "ข้อมูลไม่ครบ", "เป็นของหน่วยงานอื่น")
+RETURN_REASON_LABELS = ("นอกอำนาจหน้าที่", "ข้อมูลไม่ครบ", "เป็นของหน่วยงานอื่น")
 OTHER_REASON = "อื่นๆ"
+
+# How much of what someone typed an answer quotes back: a reason or a note is read in full up
+# to a paragraph; a recent message in a status, a title in a list, a few lines.
+REASON_ECHO_UNITS = 1_000
+MESSAGE_ECHO_UNITS = 200
+TITLE_ECHO_UNITS = 80
 
 STATUS_TH = {
     "forwarded": "ส่งถึงหน่วยงานแล้ว รอรับเรื่อง",
@@ -66,7 +75,7 @@ def forwarded(case: ComplaintCase, agency: Agency, chats: int) -> dict[str, Any]
 
 def full_detail(case: ComplaintCase) -> list[dict[str, Any]]:
     """The whole detail, for a card that had to cut it."""
-    return texts(f"รายละเอียดเต็มของเรื่อง {number(case)}:\n{privacy.scrub(case.detail, case)}")
+    return [text(f"รายละเอียดเต็มของเรื่อง {number(case)}:\n{privacy.scrub(case.detail, case)}")]
 
 
 # -- the unit's side -----------------------------------------------------------------------------
@@ -93,7 +102,8 @@ def relay_header(case: ComplaintCase, sender_side: str, actor: Person) -> str:
 
 
 def relayed(case: ComplaintCase, header: str, body: str) -> list[dict[str, Any]]:
-    return texts(f"{header}\n{privacy.scrub(body, case)}")
+    """The whole message, however long: the outbox splits it into as many texts as LINE needs."""
+    return [text(f"{header}\n{privacy.scrub(body, case)}")]
 
 
 def relay_media_header(case: ComplaintCase, header: str, what: str) -> dict[str, Any]:
@@ -131,8 +141,8 @@ def note_saved(case: ComplaintCase) -> dict[str, Any]:
 
 
 def ask_return_reason(case: ComplaintCase, assignment: Assignment) -> dict[str, Any]:
-    items = [postback(reason, postback_data("ret", assignment.id, r=i), f"ไม่ใช่หน่วยงานเรา: {reason}")
-             for i, reason in enumerate(RETURN_REASONS)]
+    items = [postback(label, postback_data("ret", assignment.id, r=i), f"ไม่ใช่หน่วยงานเรา: {reason}")
+             for i, (label, reason) in enumerate(zip(RETURN_REASON_LABELS, RETURN_REASONS, strict=True))]
     items.append(postback(OTHER_REASON, postback_data("ret", assignment.id, r="other"),
                           f"ไม่ใช่หน่วยงานเรา: {OTHER_REASON}"))
     return text(f"โปรดเลือกเหตุผลที่เรื่อง {number(case)} ไม่ใช่ของหน่วยงานท่าน", quick_replies=items)
@@ -200,7 +210,7 @@ def reopened_ok(case: ComplaintCase, agency: Agency | None) -> dict[str, Any]:
 
 
 def reopen_reason(case: ComplaintCase, reason: str) -> dict[str, Any]:
-    return text(f"เหตุผลที่เปิดเรื่อง {number(case)} ใหม่: {privacy.scrub(reason, case)}")
+    return text(f"เหตุผลที่เปิดเรื่อง {number(case)} ใหม่: {echo(privacy.scrub(reason, case), REASON_ECHO_UNITS)}")
 
 
 # -- status and overdue --------------------------------------------------------------------------
@@ -229,8 +239,8 @@ def status(case: ComplaintCase, events: list[CaseEvent], names: dict[int, str], 
         for e in recent:
             body = e.data.get("text") or f"[{e.data.get('type', 'ข้อความ')}]"
             lines.append(f"- {fiscal.thai_datetime(e.at, tz)} {names.get(e.actor_id, 'ศูนย์ฯ')}: "
-                         f"{privacy.scrub(body, case)[:200]}")
-    return texts("\n".join(lines))[0]
+                         f"{echo(privacy.scrub(body, case), MESSAGE_ECHO_UNITS)}")
+    return text("\n".join(lines))
 
 
 def overdue_list(rows: list[tuple[Assignment, datetime]], now: datetime, tz: ZoneInfo,
@@ -242,8 +252,8 @@ def overdue_list(rows: list[tuple[Assignment, datetime]], now: datetime, tz: Zon
         what = "รับเรื่อง" if assignment.acknowledged_at is None else "ดำเนินการ"
         lines.append(f"• #{assignment.case.number} {assignment.agency.name_th} — "
                      f"เกินกำหนด{what} {duration((now - deadline).total_seconds())}\n"
-                     f"  {privacy.scrub(assignment.case.title, assignment.case)[:80]}")
-    return texts("\n".join(lines))[0]
+                     f"  {echo(privacy.scrub(assignment.case.title, assignment.case), TITLE_ECHO_UNITS)}")
+    return text("\n".join(lines))
 
 
 def nothing_to_relay(person_is_centre: bool) -> dict[str, Any]:
