@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import re
 import tempfile
+import unicodedata
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
@@ -23,7 +24,6 @@ from app.config import Settings
 from app.db import create_engine, create_sessionmaker, session_scope
 from app.line import events
 from app.line.emulator import LineEmulator
-from app.line.emulator.limits import grapheme_length
 from app.line.testing import ServiceDriver, buttons, quick_replies, serve_asgi
 from app.services import agencies, business_calendar, metrics
 from app.texts.coordination import duration
@@ -67,7 +67,7 @@ class Day:
     async def _play(self, hhmm: str, actor: Actor, shown: str, event: dict[str, Any]) -> list[dict[str, Any]]:
         before = len(self.driver.emulator.accepted_messages())
         head = f"[{hhmm}] {self.names[actor.user_id]}: "
-        print("\n" + head + shown.replace("\n", "\n" + " " * grapheme_length(head)), file=self.out)
+        print("\n" + head + shown.replace("\n", "\n" + " " * _columns(head)), file=self.out)
         await self.driver.send(event)
         await self.driver.settle()
         sent = self.driver.emulator.accepted_messages()[before:]
@@ -223,9 +223,15 @@ def _median(p: metrics.Percentiles) -> str:
     return duration(p.p50_business_seconds) if p.p50_business_seconds is not None else "-"
 
 
+def _columns(text: str) -> int:
+    """Terminal columns `text` takes: Thai vowel and tone marks above and below sit on their
+    consonant (the transcript's alignment only; LINE counts UTF-16 units, app/utf16.py)."""
+    return sum(1 for ch in text if unicodedata.category(ch) not in ("Mn", "Me") and ch != "\u200d")
+
+
 def _pad(cell: str, width: int) -> str:
     """Pad by what the eye sees: Thai vowel and tone marks take no column of their own."""
-    return cell + " " * max(1, width - grapheme_length(cell))
+    return cell + " " * max(1, width - _columns(cell))
 
 
 def main(out: TextIO) -> int:

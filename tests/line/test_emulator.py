@@ -32,7 +32,7 @@ from linebot.v3.webhooks import MessageEvent
 
 from app.line import events
 from app.line.emulator import LineEmulator
-from app.line.emulator.limits import AUTH_FAILED, grapheme_length
+from app.line.emulator.checks import AUTH_FAILED
 from app.line.testing import serve_asgi
 
 SECRET = "emulator-test-secret"
@@ -302,6 +302,8 @@ async def test_unknown_message_type_and_missing_to_are_rejected(line: Served):
     unknown = await line.post(PUSH, {"to": USER, "messages": [{"type": "hologram"}]})
     assert unknown.status_code == 400
     assert unknown.json()["details"] == [{"message": "Invalid message type", "property": "messages[0].type"}]
+    no_type = await line.post(PUSH, {"to": USER, "messages": [{"text": "x"}]})
+    assert no_type.json()["details"] == [{"message": "Invalid message type", "property": "messages[0].type"}]
     no_to = await line.post(PUSH, {"messages": [{"type": "text", "text": "x"}]})
     assert no_to.status_code == 400
     assert no_to.json()["details"] == [{"message": "must be specified", "property": "to"}]
@@ -639,58 +641,145 @@ async def test_content_control_endpoint_then_an_image_event_for_it(line: Served)
 # -- action labels, Flex sizes, image and location messages --------------------------------------
 
 
-def test_grapheme_length_counts_thai_clusters_and_emoji_once():
-    assert grapheme_length("ไม่ใช่หน่วยงานเรา") == 14  # 17 code points: 3 tone marks join
-    assert grapheme_length("ไม่อยู่ในอำนาจหน้าที่") == 14  # 21 code points: marks and SARA AM join
-    assert grapheme_length("กำ") == 1
-    assert grapheme_length("🍎") == 1 and grapheme_length("👍🏽") == 1 and grapheme_length("👨‍👩‍👧") == 1
-    assert grapheme_length("🇹🇭🇯🇵") == 2
-    assert grapheme_length("e\u0301") == 1 and grapheme_length("") == 0
-
-
 def quick_reply(*labels: str) -> dict:
     items = [{"type": "action", "action": {"type": "postback", "label": label, "data": f"reason={i}"}}
              for i, label in enumerate(labels)]
     return {"type": "text", "text": "เลือกเหตุผล", "quickReply": {"items": items}}
 
 
-async def test_action_labels_are_at_most_20_graphemes(line: Served):
-    fine = quick_reply("ไม่ใช่หน่วยงานเรา", "ไม่อยู่ในอำนาจหน้าที่", "ก" * 20, "👍" * 20)
+def units(text: str) -> int:
+    return len(text.encode("utf-16-le")) // 2
+
+
+async def test_quick_reply_labels_are_at_most_20_utf16_units(line: Served):
+    # LINE counts every Thai vowel and tone mark, and an emoji outside the BMP as 2
+    assert units("ไม่อยู่ในอำนาจหน้าที่") == 21 and units("ไม่ใช่หน่วยงานเรา") == 17 and units("👍") == 2
+    fine = quick_reply("ไม่ใช่หน่วยงานเรา", "ก" * 20, "👍" * 10, "นอกอำนาจหน้าที่")
     assert (await line.post(PUSH, {"to": USER, "messages": [fine]})).status_code == 200
 
-    refused = await line.post(PUSH, {"to": USER, "messages": [quick_reply("ไม่อยู่ในอำนาจหน้าที่", "ก" * 21)]})
+    refused = await line.post(PUSH, {"to": USER, "messages": [
+        quick_reply("ไม่ใช่หน่วยงานเรา", "ไม่อยู่ในอำนาจหน้าที่", "👍" * 11)]})
     assert refused.status_code == 400
     assert refused.json()["details"] == [
-        {"message": "Length must be between 0 and 20", "property": "messages[0].quickReply.items[1].action.label"}]
+        {"message": "Length must be between 0 and 20", "property": "messages[0].quickReply.items[1].action.label"},
+        {"message": "Length must be between 0 and 20", "property": "messages[0].quickReply.items[2].action.label"}]
     assert len(line.emulator.accepted_messages()) == 1
 
 
-async def test_action_labels_in_templates_and_flex_are_checked(line: Served):
-    long = "ส่งต่อให้หน่วยงานที่รับผิดชอบ"  # 21 graphemes
+def flex_button(label: str, **action: str) -> dict:
+    button = {"type": "button", "action": {"type": "message", "label": label, "text": "ส่งต่อ", **action}}
+    return {"type": "flex", "altText": "เรื่อง", "contents": {
+        "type": "bubble", "body": {"type": "box", "layout": "vertical", "contents": [button]}}}
+
+
+async def test_flex_button_labels_are_at_most_40_units_and_template_labels_20(line: Served):
+    forty = "ส่งต่อให้หน่วยงานที่รับผิดชอบโดยตรงทันที"  # 40 units: fine on a Flex button
+    assert units(forty) == 40
+    assert (await line.post(PUSH, {"to": USER, "messages": [flex_button(forty)]})).status_code == 200
+    refused = await line.post(PUSH, {"to": USER, "messages": [flex_button(forty + "ๆ")]})
+    assert refused.json()["details"] == [
+        {"message": "Length must be between 0 and 40", "property": "messages[0].contents.body.contents[0].action.label"}]
+
+    long = "ส่งต่อให้หน่วยงานที่รับผิดชอบ"  # 29 units: too long in a template
     template = {"type": "template", "altText": "เลือก", "template": {
         "type": "buttons", "text": "เลือก",
         "defaultAction": {"type": "uri", "label": long, "uri": "https://example.com"},
         "actions": [{"type": "message", "label": "รับเรื่อง", "text": "รับ"},
                     {"type": "datetimepicker", "label": long, "data": "when", "mode": "date"}]}}
-    button = {"type": "button", "action": {"type": "message", "label": long, "text": "ส่งต่อ"}}
-    flex = {"type": "flex", "altText": "เรื่อง", "contents": {
-        "type": "bubble", "body": {"type": "box", "layout": "vertical", "contents": [button]}}}
     imagemap = {"type": "imagemap", "baseUrl": "https://example.com/map", "altText": "แผนที่",
                 "baseSize": {"width": 1040, "height": 1040},
                 "actions": [{"type": "message", "label": long, "text": "x",
                              "area": {"x": 0, "y": 0, "width": 520, "height": 520}}]}
-
-    response = await line.post(PUSH, {"to": USER, "messages": [template, flex, imagemap]})
-
+    response = await line.post(PUSH, {"to": USER, "messages": [template, flex_button(long), imagemap]})
     assert response.status_code == 400
     assert [d["property"] for d in response.json()["details"]] == [
-        "messages[0].template.defaultAction.label",
-        "messages[0].template.actions[1].label",
-        "messages[1].contents.body.contents[0].action.label",
-    ]
-    button["action"]["label"] = "ส่งต่อ"
+        "messages[0].template.defaultAction.label", "messages[0].template.actions[1].label"]
     template["template"]["defaultAction"]["label"] = template["template"]["actions"][1]["label"] = "ดูรายละเอียด"
-    assert (await line.post(PUSH, {"to": USER, "messages": [template, flex, imagemap]})).status_code == 200
+    assert (await line.post(PUSH, {"to": USER, "messages": [template, flex_button(long), imagemap]})).status_code == 200
+
+
+async def test_image_carousel_labels_are_at_most_12_units(line: Served):
+    column = {"imageUrl": "https://example.com/a.jpg",
+              "action": {"type": "message", "label": "ดูรายละเอียดเพิ่ม", "text": "ดู"}}  # 17 units
+    message = {"type": "template", "altText": "รูป", "template": {"type": "image_carousel", "columns": [column]}}
+    refused = await line.post(PUSH, {"to": USER, "messages": [message]})
+    assert refused.json()["details"] == [
+        {"message": "Length must be between 0 and 12", "property": "messages[0].template.columns[0].action.label"}]
+    column["action"]["label"] = "ดูรายละเอียด"
+    assert (await line.post(PUSH, {"to": USER, "messages": [message]})).status_code == 200
+
+
+async def test_display_text_and_message_action_text_are_at_most_300_units(line: Served):
+    postback = {"type": "postback", "label": "รับเรื่อง", "data": "a=ack", "displayText": "😀" * 151}
+    refused = await line.post(PUSH, {"to": USER, "messages": [
+        {**quick_reply(), "quickReply": {"items": [{"type": "action", "action": postback}]}},
+        flex_button("ส่ง", text="ก" * 301)]})
+    assert refused.json()["details"] == [
+        {"message": "Length must be between 0 and 300", "property": "messages[0].quickReply.items[0].action.displayText"},
+        {"message": "Length must be between 0 and 300", "property": "messages[1].contents.body.contents[0].action.text"}]
+    postback["displayText"] = "😀" * 150
+    assert (await line.post(PUSH, {"to": USER, "messages": [
+        {**quick_reply(), "quickReply": {"items": [{"type": "action", "action": postback}]}},
+        flex_button("ส่ง", text="ก" * 300)]})).status_code == 200
+
+
+# -- LINE's schema, through line-bot-sdk's request models ----------------------------------------
+
+
+def bubble_body(*contents: dict, **box: str) -> dict:
+    return {"type": "flex", "altText": "เรื่อง", "contents": {
+        "type": "bubble", "body": {"type": "box", **({"layout": "vertical"} | box), "contents": list(contents)}}}
+
+
+@pytest.mark.parametrize(("message", "detail"), [
+    ({"type": "flex", "altText": "เรื่อง", "contents": {"type": "bubble", "body": {"type": "box", "contents": []}}},
+     {"message": "must be specified", "property": "messages[0].contents.body.layout"}),
+    (bubble_body({"type": "button", "style": "primary"}),
+     {"message": "must be specified", "property": "messages[0].contents.body.contents[0].action"}),
+    (bubble_body({"type": "text", "text": "ก"}, layout="diagonal"),
+     {"message": "must be one of enum values ('horizontal', 'vertical', 'baseline')",
+      "property": "messages[0].contents.body.layout"}),
+    (bubble_body({"text": "ไม่มีชนิด"}),
+     {"message": "must be specified", "property": "messages[0].contents.body.contents[0].type"}),
+    (bubble_body({"type": "hologram"}),
+     {"message": "must be one of: box, button, filler, icon, image, separator, span, text, video",
+      "property": "messages[0].contents.body.contents[0].type"}),
+    (bubble_body({"type": "button", "action": {"type": "teleport", "label": "ไป"}}),
+     {"message": "must be one of: camera, cameraRoll, clipboard, datetimepicker, location, message, postback, "
+                 "richmenuswitch, uri", "property": "messages[0].contents.body.contents[0].action.type"}),
+    (bubble_body({"type": "text", "text": 42}),
+     {"message": "str type expected", "property": "messages[0].contents.body.contents[0].text"}),
+    ({"type": "flex", "altText": "เรื่อง", "contents": {"type": "bubble", "body": "box"}},
+     {"message": "must be an object", "property": "messages[0].contents.body"}),
+    (bubble_body({"type": "box", "layout": "vertical", "contents": {"type": "text", "text": "ก"}}),
+     {"message": "must be an array", "property": "messages[0].contents.body.contents[0].contents"}),
+    # the SDK drops a property it does not know; here it is refused, as a misspelt name would be
+    ({"type": "text", "text": "สวัสดี", "quickreply": {"items": []}},
+     {"message": "is not a property of this object", "property": "messages[0].quickreply"}),
+    ({"type": "text", "text": "สวัสดี", "quickReply": {"items": [
+        {"type": "action", "action": {"type": "postback", "label": "รับ", "data": "a", "display_text": "รับ"}}]}},
+     {"message": "is not a property of this object", "property": "messages[0].quickReply.items[0].action.display_text"}),
+])
+async def test_a_message_the_sdk_models_refuse_is_400(line: Served, message: dict, detail: dict):
+    for path, body in ((PUSH, {"to": USER}), ("/v2/bot/message/multicast", {"to": [USER]}),
+                       ("/v2/bot/message/reply", {"replyToken": line.emulator.issue_reply_token(chat_id=USER)})):
+        response = await line.post(path, {**body, "messages": [message]})
+        assert (response.status_code, response.json()) == (
+            400, {"message": "The request body has 1 error(s)", "details": [detail]}), path
+    assert line.emulator.accepted_messages() == []
+
+
+async def test_the_service_messages_pass_the_schema(line: Served):
+    """A card, a digest-like carousel and a text with quick replies as the service builds them."""
+    messages = [bubble_body({"type": "button", "style": "link", "height": "sm",
+                             "action": {"type": "postback", "label": "ไม่ใช่หน่วยงานเรา", "data": "a=notours&as=1",
+                                        "displayText": "ไม่ใช่หน่วยงานเรา #70-00001"}}),
+                {"type": "flex", "altText": "สรุป", "contents": {"type": "carousel", "contents": [
+                    {"type": "bubble", "footer": {"type": "box", "layout": "vertical", "contents": [
+                        {"type": "button", "action": {"type": "uri", "label": "ดูแดชบอร์ด", "uri": "https://x.example"}}]}}]}},
+                quick_reply("นอกอำนาจหน้าที่", "อื่นๆ"),
+                {"type": "location", "title": "ซอยสีลม 5", "address": "เขตบางรัก", "latitude": 13.72, "longitude": 100}]
+    assert (await line.post(PUSH, {"to": USER, "messages": messages})).status_code == 200
 
 
 def bubble(size: int) -> dict:

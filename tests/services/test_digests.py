@@ -17,7 +17,7 @@ from app.config import Settings
 from app.db import session_scope
 from app.errors import InvalidInput
 from app.line import digest_cards
-from app.line.emulator.limits import validate_messages
+from app.line.emulator.checks import validate_messages
 from app.services import agencies, digests
 from models import Agency, Assignment, ComplaintCase, DigestDelivery, OutboxMessage, Person
 from tests.services.test_metrics import DAY, HOUR, add_assignment

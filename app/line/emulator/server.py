@@ -2,7 +2,8 @@
 
 It behaves like LINE wherever the service depends on it: bearer auth, single-use reply tokens
 that expire, `X-Line-Retry-Key` semantics (409 with `x-line-accepted-request-id`; a failed request
-does not consume its key), LINE's validation limits and error bodies, profiles, and injectable
+does not consume its key), LINE's limits counted as LINE counts (checks.py) and LINE's schema
+checked with line-bot-sdk's request models (schema.py), with LINE's error bodies, profiles, and injectable
 faults (5xx, 429 with Retry-After, latency), and the content of messages users send (LINE serves
 it from `api-data.line.me`; the emulator serves it on its one base URL). It also plays LINE's other
 half: `deliver()` signs webhook events and POSTs them to the service, registering their reply tokens.
@@ -30,18 +31,17 @@ from fastapi import Body, FastAPI, Request
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 
 from app.line import events as line_events
-from app.line.emulator.limits import (
+from app.line.emulator.checks import (
     AUTH_FAILED,
-    MAX_BODY_BYTES,
-    MAX_MULTICAST_TO,
     QUOTABLE_TYPES,
-    RETRY_KEY_TTL_SECONDS,
     UUID_PATTERN,
     LineApiError,
     invalid,
     validate_messages,
 )
+from app.line.emulator.schema import request_errors
 from app.line.emulator.transcript import describe_event, describe_message, line
+from app.line.limits import MAX_BODY_BYTES, MAX_MULTICAST_TO, RETRY_KEY_TTL_SECONDS
 
 
 @dataclass
@@ -356,8 +356,7 @@ class LineEmulator:
         details = validate_messages(body.get("messages"))
         if not body.get("replyToken"):
             details.append({"message": "must be specified", "property": "replyToken"})
-        if details:
-            raise invalid(details)
+        _refuse_invalid(record, details)
         token = self._tokens.get(body["replyToken"])
         if token is None or token.used or self.clock() - token.issued_at > self.reply_token_ttl_seconds:
             raise LineApiError(400, "Invalid reply token")
@@ -371,8 +370,7 @@ class LineEmulator:
         details = validate_messages(body.get("messages"))
         if not isinstance(body.get("to"), str) or not body["to"]:
             details.insert(0, {"message": "must be specified", "property": "to"})
-        if details:
-            raise invalid(details)
+        _refuse_invalid(record, details)
         sent = self._accept("push", [body["to"]], body["messages"], record.request_id)
         self._consume_retry_key(key, record.request_id)
         return 200, {"sentMessages": sent}, {}
@@ -385,8 +383,7 @@ class LineEmulator:
         if (not isinstance(to, list) or not 1 <= len(to) <= MAX_MULTICAST_TO
                 or not all(isinstance(user_id, str) and user_id for user_id in to)):
             details.insert(0, {"message": f"Size must be between 1 and {MAX_MULTICAST_TO}", "property": "to"})
-        if details:
-            raise invalid(details)
+        _refuse_invalid(record, details)
         self._accept("multicast", to, body["messages"], record.request_id)
         self._consume_retry_key(key, record.request_id)
         return 200, {}, {}
@@ -600,6 +597,13 @@ class LineEmulator:
 
         app.add_middleware(_RequestIdMiddleware)
         return app
+
+
+def _refuse_invalid(record: RecordedRequest, details: list[dict[str, str]]) -> None:
+    """400 for a message request that breaks LINE's limits or, those kept, LINE's schema."""
+    details = details or request_errors(record.path, record.json)
+    if details:
+        raise invalid(details)
 
 
 def _fault_message(status: int) -> str:

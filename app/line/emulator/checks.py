@@ -1,28 +1,39 @@
-"""LINE's limits, and the checks the emulator makes against them with LINE's error bodies."""
+"""The emulator's checks of a message request against LINE's documented limits
+(app/line/limits.py), answered with LINE's error bodies.
+
+These checks are the emulator's own code, apart from the service's finishing step, so that they
+stay a real check of it; they count as LINE counts: text, labels and data in UTF-16 code units,
+Flex containers in bytes of compact UTF-8 JSON. The schema of each request is checked besides, with
+line-bot-sdk's request models (schema.py).
+"""
 
 from __future__ import annotations
 
 import json
 import re
-import unicodedata
 from collections.abc import Callable, Iterator
 from typing import Any
 
-MAX_BODY_BYTES = 2 * 1024 * 1024
-MAX_MESSAGES = 5
-MAX_TEXT_LENGTH = 5_000
-MAX_FLEX_ALT_TEXT = 1_500
-MAX_TEMPLATE_ALT_TEXT = 400
-MAX_QUICK_REPLY_ITEMS = 13
-MAX_POSTBACK_DATA = 300
-MAX_ACTION_LABEL = 20  # grapheme clusters (image carousel columns allow only 12: not checked)
-MAX_BUBBLE_BYTES = 30 * 1024  # a bubble's JSON
-MAX_CAROUSEL_BYTES = 50 * 1024  # a carousel's JSON
-MAX_CAROUSEL_BUBBLES = 12
-MAX_IMAGE_URL = 2_000
-MAX_LOCATION_TEXT = 100  # title, address
-MAX_MULTICAST_TO = 500
-RETRY_KEY_TTL_SECONDS = 24 * 3600
+from app.line.limits import (
+    MAX_BUBBLE_BYTES,
+    MAX_CAROUSEL_BUBBLES,
+    MAX_CAROUSEL_BYTES,
+    MAX_DISPLAY_TEXT,
+    MAX_FLEX_ALT_TEXT,
+    MAX_FLEX_LABEL,
+    MAX_IMAGE_CAROUSEL_LABEL,
+    MAX_IMAGE_URL,
+    MAX_LOCATION_TEXT,
+    MAX_MESSAGE_ACTION_TEXT,
+    MAX_MESSAGES,
+    MAX_POSTBACK_DATA,
+    MAX_QUICK_REPLY_ITEMS,
+    MAX_QUICK_REPLY_LABEL,
+    MAX_TEMPLATE_ALT_TEXT,
+    MAX_TEMPLATE_LABEL,
+    MAX_TEXT,
+)
+
 MESSAGE_TYPES = frozenset(
     {"text", "textV2", "sticker", "image", "video", "audio", "location", "imagemap", "template", "flex"}
 )
@@ -51,49 +62,7 @@ def invalid(details: list[dict[str, str]]) -> LineApiError:
 
 def _utf16_length(text: str) -> int:
     # LINE's servers count characters as UTF-16 code units (an emoji outside the BMP counts 2).
-    return len(text.encode("utf-16-le")) // 2
-
-
-_THAI_SARA_AM = "\u0e33"  # ำ: a letter (Lo), yet it extends the cluster before it (UAX #29 SpacingMark)
-_ZWJ = "\u200d"
-
-
-def _is_regional_indicator(ch: str) -> bool:
-    return "\U0001f1e6" <= ch <= "\U0001f1ff"
-
-
-def grapheme_length(text: str) -> int:
-    """About how many grapheme clusters `text` has: how LINE counts action labels.
-
-    The standard library has no grapheme segmentation (UAX #29), so this approximates it: every
-    code point counts once (an astral character such as an emoji is one, not two UTF-16 units)
-    except those that join the cluster before them: combining marks (categories Mn and Me, e.g.
-    Thai tone marks and above/below vowels), Thai SARA AM (U+0E33), a zero-width joiner and the
-    character it joins, an emoji skin-tone modifier, and the second regional indicator of a flag.
-    Not covered: Hangul jamo sequences, spacing marks of Indic scripts (Mc), CR LF, tag sequences.
-    For Thai, which is what the service writes, it agrees with UAX #29.
-    """
-    count = 0
-    join_next = False
-    regional_pending = False
-    for ch in text:
-        if join_next:
-            join_next = False
-            continue
-        if ch == _ZWJ:
-            join_next = True
-            continue
-        if ch == _THAI_SARA_AM or unicodedata.category(ch) in ("Mn", "Me") or "\U0001f3fb" <= ch <= "\U0001f3ff":
-            continue
-        if _is_regional_indicator(ch):
-            if regional_pending:
-                regional_pending = False
-                continue
-            regional_pending = True
-        else:
-            regional_pending = False
-        count += 1
-    return count
+    return len(text.encode("utf-16-le", "surrogatepass")) // 2
 
 
 def _compact_json_size(value: Any) -> int:
@@ -111,10 +80,24 @@ def _walk(node: Any, path: str) -> Iterator[tuple[str, dict[str, Any]]]:
             yield from _walk(value, f"{path}[{i}]")
 
 
-def _actions(node: Any, path: str) -> Iterator[tuple[str, dict[str, Any]]]:
-    """Every action object in a message: the value of an `action` or `defaultAction` key (quick
-    reply items, Flex components, template columns) or an item of an `actions` list (templates).
-    Imagemap actions (they have an `area`) are not action objects and are left out."""
+def _actions(message: dict[str, Any], prop: str) -> Iterator[tuple[str, dict[str, Any], int]]:
+    """Every action object in a message, with its JSON path and the longest label LINE allows
+    there: quick reply items 20, a template's actions 20 (an image carousel's columns 12), anything
+    inside a Flex container 40. Imagemap actions (they have an `area`) are not action objects."""
+    quick_reply = message.get("quickReply")
+    if isinstance(quick_reply, dict):
+        yield from ((p, a, MAX_QUICK_REPLY_LABEL) for p, a in _nested_actions(quick_reply, f"{prop}.quickReply"))
+    if message.get("type") == "flex":
+        yield from ((p, a, MAX_FLEX_LABEL) for p, a in _nested_actions(message.get("contents"), f"{prop}.contents"))
+    if message.get("type") == "template" and isinstance(message.get("template"), dict):
+        template = message["template"]
+        columns_limit = MAX_IMAGE_CAROUSEL_LABEL if template.get("type") == "image_carousel" else MAX_TEMPLATE_LABEL
+        for p, action in _nested_actions(template, f"{prop}.template"):
+            yield p, action, columns_limit if ".columns[" in p else MAX_TEMPLATE_LABEL
+
+
+def _nested_actions(node: Any, path: str) -> Iterator[tuple[str, dict[str, Any]]]:
+    """The value of every `action` or `defaultAction` key and every item of an `actions` list."""
     for parent_path, parent in _walk(node, path):
         for key in ("action", "defaultAction"):
             if isinstance(parent.get(key), dict):
@@ -150,8 +133,8 @@ def validate_messages(messages: Any) -> list[dict[str, str]]:
             text = message.get("text")
             if not isinstance(text, str) or not text:
                 fail("must be specified", f"{prop}.text")
-            elif _utf16_length(text) > MAX_TEXT_LENGTH:
-                fail(f"Length must be between 0 and {MAX_TEXT_LENGTH}", f"{prop}.text")
+            elif _utf16_length(text) > MAX_TEXT:
+                fail(f"Length must be between 0 and {MAX_TEXT}", f"{prop}.text")
         if kind in ("flex", "template"):
             limit = MAX_FLEX_ALT_TEXT if kind == "flex" else MAX_TEMPLATE_ALT_TEXT
             alt_text = message.get("altText")
@@ -196,10 +179,14 @@ def validate_messages(messages: Any) -> list[dict[str, str]]:
                     fail("must be specified", f"{path}.data")
                 elif _utf16_length(data) > MAX_POSTBACK_DATA:
                     fail(f"Length must be between 0 and {MAX_POSTBACK_DATA}", f"{path}.data")
-        for path, action in _actions(message, prop):
-            label = action.get("label")
-            if isinstance(label, str) and grapheme_length(label) > MAX_ACTION_LABEL:
-                fail(f"Length must be between 0 and {MAX_ACTION_LABEL}", f"{path}.label")
+        for path, action, label_limit in _actions(message, prop):
+            for key, limit in (("label", label_limit), ("displayText", MAX_DISPLAY_TEXT)):
+                value = action.get(key)
+                if isinstance(value, str) and _utf16_length(value) > limit:
+                    fail(f"Length must be between 0 and {limit}", f"{path}.{key}")
+            if action.get("type") == "message" and isinstance(action.get("text"), str) \
+                    and _utf16_length(action["text"]) > MAX_MESSAGE_ACTION_TEXT:
+                fail(f"Length must be between 0 and {MAX_MESSAGE_ACTION_TEXT}", f"{path}.text")
     return details
 
 
