@@ -131,6 +131,17 @@ async def play(day: Day) -> None:
     await day.say("16:20", c, "สถานะ {light}")
 
 
+async def start_day(driver: ServiceDriver, settings: Settings, out: TextIO) -> Day:
+    """The last business day before today, its people registered at 08:00: ready for `play`."""
+    async with driver.sessionmaker() as session:
+        calendar = await business_calendar.load(session, settings)
+    day = _last_business_day(calendar, settings.today())
+    clock = SimClock(datetime.combine(day, time(8, 0), tzinfo=settings.tz).astimezone(UTC))
+    for actor in ACTORS:
+        await driver.register(actor.user_id, actor.role, actor.agency, name=actor.name, at=clock.now)
+    return Day(driver, clock, day, settings.tz, out)
+
+
 async def run(out: TextIO, *, workdir: Path | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="rongtuk-demo-") as tmp:
         folder = workdir or Path(tmp)
@@ -145,9 +156,6 @@ async def run(out: TextIO, *, workdir: Path | None = None) -> int:
             await migrations.upgrade(engine)
             async with session_scope(create_sessionmaker(engine)) as session:
                 await agencies.load(session)
-                calendar = await business_calendar.load(session, settings)
-            day = _last_business_day(calendar, settings.today())
-            clock = SimClock(datetime.combine(day, time(8, 0), tzinfo=settings.tz).astimezone(UTC))
             emulator = LineEmulator(channel_secret=settings.line_channel_secret,
                                     access_token=settings.line_channel_access_token)
             async with serve_asgi(emulator.app) as line_url:
@@ -161,19 +169,17 @@ async def run(out: TextIO, *, workdir: Path | None = None) -> int:
                     emulator.webhook_url = url + "/webhook"
                     driver = ServiceDriver(app=app, url=url, emulator=emulator,
                                            sessionmaker=create_sessionmaker(engine), admin_token="demo-admin")
-                    for actor in ACTORS:
-                        await driver.register(actor.user_id, actor.role, actor.agency, name=actor.name,
-                                              at=clock.now)
+                    day = await start_day(driver, settings, out)
                     emulator.reset()
-                    print(f"วันทำการ {_thai_day(day)} — ศูนย์เรื่องราวร้องทุกข์ กรุงเทพมหานคร (สายด่วน 1555)",
+                    print(f"วันทำการ {_thai_day(day.day)} — ศูนย์เรื่องราวร้องทุกข์ กรุงเทพมหานคร (สายด่วน 1555)",
                           file=out)
                     print("ผู้ใช้: " + " · ".join(f"{a.name} ({a.where})" for a in ACTORS), file=out)
-                    await play(Day(driver, clock, day, settings.tz, out))
+                    await play(day)
             await emulator.aclose()
             async with create_sessionmaker(engine)() as session:
-                start = datetime.combine(day, time(), tzinfo=settings.tz)
+                start = datetime.combine(day.day, time(), tzinfo=settings.tz)
                 result = await metrics.response_times(session, start=start, end=start + timedelta(days=1),
-                                                      now=clock.now)
+                                                      now=day.clock.now)
             _print_table(result, out)
         finally:
             await engine.dispose()
