@@ -26,7 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
-from app import fiscal
+from app import fiscal, utf16
 from app.config import Settings
 from app.dialect import insert_ignoring_duplicates
 from app.errors import CaseNotFound, InvalidInput, NotAllowed, NotYourUnit, StaleCard, TransitionNotAllowed
@@ -255,7 +255,7 @@ async def return_to_centre(session: AsyncSession, *, assignment_id: int, actor: 
     _require_status(case, assignment, tuple(OPEN_ASSIGNMENT), "ส่งคืนเรื่อง")
     assignment.status = case.status = AssignmentStatus.returned
     assignment.returned_at = at
-    assignment.return_reason = reason[:300]
+    assignment.return_reason = utf16.cut(reason, 300)  # the column's 300, never tearing a Thai mark
     _first_response(assignment, at)
     _fix_times(assignment, calendar)
     await _event(session, case, assignment, "returned", actor, at, reason=reason)
