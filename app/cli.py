@@ -265,30 +265,30 @@ def _privacy(args) -> int:
 def _inbox(args) -> int:
     from app import inbox
 
-    async def run():
-        async with _session() as session:
-            if args.inbox_command == "dead":
-                return [_listing_row(r.id, r.received_at, r.event_type, r.source_key, f"{r.attempts} tries", r.last_error)
-                        for r in await inbox.dead(session, limit=args.limit)] or ["no dead events"]
-            row = await inbox.replay(session, args.id, now=datetime.now(UTC))
-            await session.commit()
-            return [f"event {row.id} is pending again; the worker takes it in its chat's order"]
-
-    print("\n".join(asyncio.run(run())))
-    return 0
+    return _given_up(args, args.inbox_command == "replay", inbox.dead, inbox.replay,
+                     lambda r: (r.received_at, r.event_type, r.source_key), none="no dead events",
+                     requeued="event {id} is pending again; the worker takes it in its chat's order")
 
 
 def _outbox(args) -> int:
     from app import outbox
 
+    return _given_up(args, args.outbox_command == "replay", outbox.failed, outbox.replay,
+                     lambda r: (r.created_at, r.kind, r.recipient), none="no failed messages",
+                     requeued="message {id} is pending again, by push with a new retry key")
+
+
+def _given_up(args, replay: bool, listing, requeue, fields, *, none: str, requeued: str) -> int:
+    """`inbox dead|replay`, `outbox failed|replay`: list what was given up (id, Bangkok time, what,
+    chat, tries, error), or put one back in line."""
     async def run():
         async with _session() as session:
-            if args.outbox_command == "failed":
-                return [_listing_row(r.id, r.created_at, r.kind, r.recipient, f"{r.attempts} tries", r.last_error)
-                        for r in await outbox.failed(session, limit=args.limit)] or ["no failed messages"]
-            row = await outbox.replay(session, args.id, now=datetime.now(UTC))
+            if not replay:
+                return [_listing_row(r.id, *fields(r), f"{r.attempts} tries", r.last_error)
+                        for r in await listing(session, limit=args.limit)] or [none]
+            row = await requeue(session, args.id, now=datetime.now(UTC))
             await session.commit()
-            return [f"message {row.id} to {row.recipient} is pending again, by push with a new retry key"]
+            return [requeued.format(id=row.id)]
 
     print("\n".join(asyncio.run(run())))
     return 0

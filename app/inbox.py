@@ -18,7 +18,6 @@ from sqlalchemy.orm import aliased
 
 from app import leases
 from app.dialect import insert_ignoring_duplicates
-from app.errors import NotFound, TransitionNotAllowed
 from models import InboxEvent, InboxStatus
 
 
@@ -204,20 +203,13 @@ async def fail(session: AsyncSession, event: InboxEvent, error: str, *, now: dat
 
 async def dead(session: AsyncSession, *, limit: int = 50) -> list[InboxEvent]:
     """Events kept as dead, the most recent first."""
-    return list((await session.scalars(select(InboxEvent).where(InboxEvent.status == InboxStatus.dead)
-                                       .order_by(InboxEvent.id.desc()).limit(limit))).all())
+    return await leases.given_up(session, InboxEvent, InboxStatus.dead, limit=limit)
 
 
 async def replay(session: AsyncSession, event_id: int, *, now: datetime) -> InboxEvent:
-    """Work a dead event again from scratch, in its chat's order. Only a dead one: an event that
-    was done must not act twice."""
-    row = await session.get(InboxEvent, event_id, with_for_update=True)
-    if row is None:
-        raise NotFound(f"ไม่พบเหตุการณ์ขาเข้าหมายเลข {event_id}", id=event_id)
-    if row.status != InboxStatus.dead:
-        raise TransitionNotAllowed(f"เหตุการณ์ขาเข้าหมายเลข {event_id} อยู่ในสถานะ {row.status} "
-                                   "ส่งทำซ้ำได้เฉพาะที่ล้มเหลว (dead) ค่ะ", id=event_id, status=row.status)
-    row.status, row.attempts, row.available_at, row.processed_at = InboxStatus.pending, 0, now, None
-    row.claim_token = row.claimed_until = None
+    """Work a dead event again from scratch, in its chat's order."""
+    row = await leases.requeue(session, InboxEvent, event_id, from_status=InboxStatus.dead, now=now,
+                               what="เหตุการณ์ขาเข้า")
+    row.processed_at = None
     await session.flush()
     return row

@@ -16,6 +16,7 @@ from sqlalchemy import Select, and_, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.dialect import lock_skip_locked
+from app.errors import NotFound, TransitionNotAllowed
 
 
 def due(model, now: datetime):
@@ -47,3 +48,23 @@ def backoff_seconds(attempts: int, *, base: float, cap: float = float("inf")) ->
     """base, 2·base, 4·base … after each failed try, at most `cap`, with ±20 % jitter so rows that
     failed together do not come back together."""
     return min(cap, base * 2 ** (attempts - 1)) * random.uniform(0.8, 1.2)
+
+
+async def given_up(session: AsyncSession, model, status: str, *, limit: int) -> list:
+    """Rows that ended in `status` (dead, failed), the most recent first."""
+    return list((await session.scalars(select(model).where(model.status == status)
+                                       .order_by(model.id.desc()).limit(limit))).all())
+
+
+async def requeue(session: AsyncSession, model, row_id: int, *, from_status: str, now: datetime, what: str):
+    """Put a given-up row back in line, its tries counted from zero. Only from `from_status`: a row
+    that was done must not act twice. `what` names the row for the person who asked (Thai)."""
+    row = await session.get(model, row_id, with_for_update=True)
+    if row is None:
+        raise NotFound(f"ไม่พบ{what}หมายเลข {row_id}", id=row_id)
+    if row.status != from_status:
+        raise TransitionNotAllowed(f"{what}หมายเลข {row_id} อยู่ในสถานะ {row.status} "
+                                   f"ทำซ้ำได้เฉพาะที่อยู่ในสถานะ {from_status} ค่ะ", id=row_id, status=row.status)
+    row.status, row.attempts, row.available_at = "pending", 0, now
+    row.claim_token = row.claimed_until = None
+    return row

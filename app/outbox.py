@@ -18,7 +18,6 @@ from sqlalchemy.orm import aliased
 
 from app import leases
 from app.dialect import insert_ignoring_duplicates
-from app.errors import NotFound, TransitionNotAllowed
 from app.line.finishing import finish
 from models import Assignment, MessageLink, OutboxKind, OutboxMessage, OutboxStatus
 
@@ -144,22 +143,16 @@ class LeaseLost(RuntimeError):
 
 async def failed(session: AsyncSession, *, limit: int = 50) -> list[OutboxMessage]:
     """Messages LINE refused for good or never accepted in time, the most recent first."""
-    return list((await session.scalars(select(OutboxMessage).where(OutboxMessage.status == OutboxStatus.failed)
-                                       .order_by(OutboxMessage.id.desc()).limit(limit))).all())
+    return await leases.given_up(session, OutboxMessage, OutboxStatus.failed, limit=limit)
 
 
 async def replay(session: AsyncSession, message_id: int, *, now: datetime) -> OutboxMessage:
     """Send a failed message again, by push (a reply token is long spent), with a new retry key
-    and a new give-up window that start now. Only a failed one: a sent message must not go twice.
-    The earlier error stays in last_error until LINE accepts it."""
-    row = await session.get(OutboxMessage, message_id, with_for_update=True)
-    if row is None:
-        raise NotFound(f"ไม่พบข้อความขาออกหมายเลข {message_id}", id=message_id)
-    if row.status != OutboxStatus.failed:
-        raise TransitionNotAllowed(f"ข้อความขาออกหมายเลข {message_id} อยู่ในสถานะ {row.status} "
-                                   "ส่งซ้ำได้เฉพาะที่ส่งไม่สำเร็จ (failed) ค่ะ", id=message_id, status=row.status)
-    row.status, row.kind, row.reply_token, row.reply_attempted_at = OutboxStatus.pending, OutboxKind.push, None, None
-    row.retry_key, row.attempts, row.available_at, row.created_at = str(uuid.uuid4()), 0, now, now
-    row.claim_token = row.claimed_until = None
+    and a new give-up window that start now. The earlier error stays in last_error until LINE
+    accepts it."""
+    row = await leases.requeue(session, OutboxMessage, message_id, from_status=OutboxStatus.failed, now=now,
+                               what="ข้อความขาออก")
+    row.kind, row.reply_token, row.reply_attempted_at = OutboxKind.push, None, None
+    row.retry_key, row.created_at = str(uuid.uuid4()), now
     await session.flush()
     return row
