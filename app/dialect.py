@@ -20,6 +20,18 @@ def insert_ignoring_duplicates(dialect_name: str, table, index_elements: list[st
     return sqlite.insert(table).on_conflict_do_nothing(index_elements=index_elements)
 
 
+def storable(text: str) -> bool:
+    """Whether both databases store `text` as it is: PostgreSQL refuses U+0000 in text (SQLite
+    keeps it), and neither driver can encode a lone surrogate as UTF-8."""
+    if "\x00" in text:
+        return False
+    try:
+        text.encode("utf-8")  # in C: far quicker than looking at each character
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 async def roomy_sorts(session: AsyncSession) -> None:
     """Percentiles sort every value of the period: on PostgreSQL give this transaction's sorts
     64 MB (the default 4 MB spills a year of values to disk, doubling the time). SQLite sorts in

@@ -13,7 +13,7 @@ from fastapi import APIRouter, Query, status
 from sqlalchemy import select
 
 from app import flows
-from app.api.deps import AdminDep, SessionDep, SettingsDep
+from app.api.deps import AdminDep, CaseNumber, SessionDep, SettingsDep, Storable, agency_query, moment_query
 from app.api.schemas import (
     AgencyRef,
     AssignmentOut,
@@ -31,6 +31,8 @@ from app.services import agencies, business_calendar, cases, metrics
 from models import Agency, CaseStatus, ComplaintCase, Person
 
 router = APIRouter(prefix="/api/v1/cases", dependencies=[AdminDep], tags=["cases"])
+
+MAX_PAGE = 1_000_000  # keeps the offset, page × per_page, inside a 32-bit integer
 
 
 @router.post("", response_model=CaseOut, status_code=status.HTTP_201_CREATED)
@@ -50,12 +52,12 @@ async def create_case(body: CaseIn, session: SessionDep, settings: SettingsDep):
 @router.get("", response_model=CasePageOut)
 async def list_cases(
     session: SessionDep, settings: SettingsDep,
-    agency: str | None = Query(None, description="cases ever forwarded to this unit (code, name or alias)"),
+    agency: Storable | None = agency_query("cases ever forwarded to this unit (code, name or alias)"),
     status_: CaseStatus | None = Query(None, alias="status"),
-    from_: str | None = Query(None, alias="from", description="created from: a date or a date-time with offset"),
-    to: str | None = Query(None, description="created before: a date (inclusive) or a date-time with offset"),
+    from_: Storable | None = moment_query("created from: a date or a date-time with offset", alias="from"),
+    to: Storable | None = moment_query("created before: a date (inclusive) or a date-time with offset"),
     overdue: bool = Query(False, description="only cases with an open assignment past a deadline now"),
-    page: int = Query(1, ge=1),
+    page: int = Query(1, ge=1, le=MAX_PAGE),
     per_page: int = Query(50, ge=1, le=500),
 ):
     now = datetime.now(UTC)
@@ -70,12 +72,12 @@ async def list_cases(
 
 
 @router.get("/{number}", response_model=CaseOut)
-async def get_case(number: str, session: SessionDep):
+async def get_case(number: CaseNumber, session: SessionDep):
     return _case_out(await cases.get_by_number(session, number))
 
 
 @router.get("/{number}/timeline", response_model=list[CaseEventOut])
-async def get_timeline(number: str, session: SessionDep):
+async def get_timeline(number: CaseNumber, session: SessionDep):
     case = await cases.get_by_number(session, number)
     events = await cases.timeline(session, case)
     people = {p.id: p for p in (await session.scalars(
@@ -88,7 +90,7 @@ async def get_timeline(number: str, session: SessionDep):
 
 
 @router.post("/{number}/reassign", response_model=CaseOut)
-async def reassign_case(number: str, body: ReassignIn, session: SessionDep, settings: SettingsDep):
+async def reassign_case(number: CaseNumber, body: ReassignIn, session: SessionDep, settings: SettingsDep):
     now = datetime.now(UTC)
     case = await cases.get_by_number(session, number, lock=True)
     agency = await agencies.resolve(session, body.agency)
@@ -100,7 +102,7 @@ async def reassign_case(number: str, body: ReassignIn, session: SessionDep, sett
 
 
 @router.post("/{number}/close", response_model=CaseOut)
-async def close_case(number: str, session: SessionDep, body: CloseIn | None = None):
+async def close_case(number: CaseNumber, session: SessionDep, body: CloseIn | None = None):
     now = datetime.now(UTC)
     case = await cases.get_by_number(session, number, lock=True)
     holder = cases.current_assignment(case)
@@ -111,7 +113,7 @@ async def close_case(number: str, session: SessionDep, body: CloseIn | None = No
 
 
 @router.post("/{number}/reopen", response_model=CaseOut)
-async def reopen_case(number: str, body: ReopenIn, session: SessionDep, settings: SettingsDep):
+async def reopen_case(number: CaseNumber, body: ReopenIn, session: SessionDep, settings: SettingsDep):
     now = datetime.now(UTC)
     case = await cases.get_by_number(session, number, lock=True)
     assignment = await cases.reopen(session, case=case, actor=None, reason=body.reason, at=now,

@@ -7,7 +7,7 @@ from datetime import date
 
 from fastapi import APIRouter, Query, Response
 
-from app.api.deps import AdminDep, SessionDep, SettingsDep
+from app.api.deps import AdminDep, AgencyPath, FiscalYear, SessionDep, SettingsDep
 from app.api.schemas import KpiScoreOut
 from app.services import agencies, kpi, kpi_report
 
@@ -15,7 +15,7 @@ router = APIRouter(prefix="/api/v1/kpi/innovation", dependencies=[AdminDep], tag
 
 
 @router.get("/{agency}/{fiscal_year}", response_model=KpiScoreOut)
-async def get_score(agency: str, fiscal_year: int, session: SessionDep, settings: SettingsDep,
+async def get_score(agency: AgencyPath, fiscal_year: FiscalYear, session: SessionDep, settings: SettingsDep,
                     as_of: date | None = Query(None, description="score as of this day (default: today)")):
     """The breakdown: each criterion's points and reason, parts, total, level, target and achieved
     value, and the cumulative progress per quarter."""
@@ -26,7 +26,7 @@ async def get_score(agency: str, fiscal_year: int, session: SessionDep, settings
 
 
 @router.get("/{agency}/{fiscal_year}/report")
-async def get_report(agency: str, fiscal_year: int, session: SessionDep, settings: SettingsDep,
+async def get_report(agency: AgencyPath, fiscal_year: FiscalYear, session: SessionDep, settings: SettingsDep,
                      quarter: int = Query(..., ge=1, le=4), format: str = Query("text", pattern="^(text|docx)$")):
     """The quarter's progress entry in Thai, as text or as a Word document."""
     unit = await agencies.resolve(session, agency)

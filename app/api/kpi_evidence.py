@@ -13,9 +13,10 @@ from __future__ import annotations
 from typing import Annotated, Literal
 from urllib.parse import unquote
 
-from fastapi import APIRouter, Depends, Header, HTTPException, Path, Query, Request, Response, status
+from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request, Response, status
 
-from app.api.deps import AdminDep, SessionDep
+from app.api.deps import AdminDep, AgencyPath, FiscalYear, RowId, SessionDep
+from app.api.schemas import NOT_STORABLE
 from app.api.schemas import (
     KpiActivityIn,
     KpiActivityOut,
@@ -32,7 +33,7 @@ from app.api.schemas import (
     KpiRecordIn,
     KpiSelectIn,
 )
-from app.errors import NotFound
+from app.errors import InvalidInput, NotFound
 from app.services import agencies, kpi_evidence, kpi_import
 from models import Agency, KpiRecord
 
@@ -44,8 +45,7 @@ CSV_TYPES = {"text/csv", "application/csv", "text/plain", "application/vnd.ms-ex
 XLSX_TYPES = {"application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
 
 
-async def valid_agency(agency: Annotated[str, Path(description="unit code, name or alias: 1004, บางรัก")],
-                       session: SessionDep) -> Agency:
+async def valid_agency(agency: AgencyPath, session: SessionDep) -> Agency:
     return await agencies.resolve(session, agency)
 
 
@@ -53,11 +53,12 @@ def actor(x_actor: Annotated[str | None, Header(
         description="display name of the admin making the change, for the audit (percent-encoded UTF-8)")] = None,
           ) -> str:
     name = unquote(x_actor or "").strip()[:200]
+    if "\x00" in name:  # percent-decoding can make what no header may carry
+        raise InvalidInput(f"X-Actor: {NOT_STORABLE}")
     return name or "api"
 
 
 AgencyDep = Annotated[Agency, Depends(valid_agency)]
-FiscalYear = Annotated[int, Path(ge=2500, le=2700, description="Buddhist-era fiscal year, e.g. 2564")]
 ActorDep = Annotated[str, Depends(actor)]
 
 
@@ -136,7 +137,7 @@ async def add_idea(body: KpiIdeaIn, agency: AgencyDep, fy: FiscalYear, session: 
 
 
 @router.patch("/ideas/{idea_id}", response_model=KpiIdeaOut)
-async def update_idea(idea_id: int, body: KpiIdeaPatch, agency: AgencyDep, fy: FiscalYear, session: SessionDep,
+async def update_idea(idea_id: RowId, body: KpiIdeaPatch, agency: AgencyDep, fy: FiscalYear, session: SessionDep,
                       who: ActorDep):
     record = await _existing(session, agency, fy, lock=True)
     idea = await kpi_evidence.update_idea(session, record, idea_id=idea_id,
@@ -146,7 +147,7 @@ async def update_idea(idea_id: int, body: KpiIdeaPatch, agency: AgencyDep, fy: F
 
 
 @router.delete("/ideas/{idea_id}", status_code=status.HTTP_204_NO_CONTENT)
-async def delete_idea(idea_id: int, agency: AgencyDep, fy: FiscalYear, session: SessionDep, who: ActorDep) -> Response:
+async def delete_idea(idea_id: RowId, agency: AgencyDep, fy: FiscalYear, session: SessionDep, who: ActorDep) -> Response:
     record = await _existing(session, agency, fy, lock=True)
     await kpi_evidence.delete_idea(session, record, idea_id=idea_id, actor=who)
     await session.commit()
@@ -154,7 +155,7 @@ async def delete_idea(idea_id: int, agency: AgencyDep, fy: FiscalYear, session: 
 
 
 @router.post("/ideas/{idea_id}/select", response_model=KpiEvidenceOut)
-async def select_idea(idea_id: int, body: KpiSelectIn, agency: AgencyDep, fy: FiscalYear, session: SessionDep,
+async def select_idea(idea_id: RowId, body: KpiSelectIn, agency: AgencyDep, fy: FiscalYear, session: SessionDep,
                       who: ActorDep):
     """Form 2: this idea is the unit's one choice (any other loses its selection)."""
     record = await _existing(session, agency, fy, lock=True)
@@ -175,7 +176,7 @@ async def add_activity(body: KpiActivityIn, agency: AgencyDep, fy: FiscalYear, s
 
 
 @router.patch("/activities/{activity_id}", response_model=KpiActivityOut)
-async def update_activity(activity_id: int, body: KpiActivityPatch, agency: AgencyDep, fy: FiscalYear,
+async def update_activity(activity_id: RowId, body: KpiActivityPatch, agency: AgencyDep, fy: FiscalYear,
                           session: SessionDep, who: ActorDep):
     record = await _existing(session, agency, fy, lock=True)
     activity = await kpi_evidence.update_activity(session, record, activity_id=activity_id,
@@ -185,7 +186,7 @@ async def update_activity(activity_id: int, body: KpiActivityPatch, agency: Agen
 
 
 @router.delete("/activities/{activity_id}", status_code=status.HTTP_204_NO_CONTENT)
-async def delete_activity(activity_id: int, agency: AgencyDep, fy: FiscalYear, session: SessionDep,
+async def delete_activity(activity_id: RowId, agency: AgencyDep, fy: FiscalYear, session: SessionDep,
                           who: ActorDep) -> Response:
     record = await _existing(session, agency, fy, lock=True)
     await kpi_evidence.delete_activity(session, record, activity_id=activity_id, actor=who)
@@ -204,7 +205,7 @@ async def add_indicator(body: KpiIndicatorIn, agency: AgencyDep, fy: FiscalYear,
 
 
 @router.patch("/indicators/{indicator_id}", response_model=KpiIndicatorOut)
-async def update_indicator(indicator_id: int, body: KpiIndicatorPatch, agency: AgencyDep, fy: FiscalYear,
+async def update_indicator(indicator_id: RowId, body: KpiIndicatorPatch, agency: AgencyDep, fy: FiscalYear,
                            session: SessionDep, who: ActorDep):
     record = await _existing(session, agency, fy, lock=True)
     indicator = await kpi_evidence.update_indicator(session, record, indicator_id=indicator_id,
@@ -214,7 +215,7 @@ async def update_indicator(indicator_id: int, body: KpiIndicatorPatch, agency: A
 
 
 @router.delete("/indicators/{indicator_id}", status_code=status.HTTP_204_NO_CONTENT)
-async def delete_indicator(indicator_id: int, agency: AgencyDep, fy: FiscalYear, session: SessionDep,
+async def delete_indicator(indicator_id: RowId, agency: AgencyDep, fy: FiscalYear, session: SessionDep,
                            who: ActorDep) -> Response:
     record = await _existing(session, agency, fy, lock=True)
     await kpi_evidence.delete_indicator(session, record, indicator_id=indicator_id, actor=who)

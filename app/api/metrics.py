@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter
 
-from app.api.deps import AdminDep, SessionDep, SettingsDep
+from app.api.deps import AdminDep, SessionDep, SettingsDep, Storable, agency_query, moment_query
 from app.api.schemas import ResponseTimesOut
 from app.services import agencies, metrics
 
@@ -19,9 +19,9 @@ _MOMENT = "a date (2026-11-01, a whole day in the service's time zone) or a date
 async def response_times(
     session: SessionDep,
     settings: SettingsDep,
-    from_: str | None = Query(None, alias="from", description=f"{_MOMENT}; default: 30 days before `to`"),
-    to: str | None = Query(None, description=f"{_MOMENT}; a date includes that day; default: now"),
-    agency: str | None = Query(None, description="code, name or alias of one unit; default: every unit"),
+    from_: Storable | None = moment_query(f"{_MOMENT}; default: 30 days before `to`", alias="from"),
+    to: Storable | None = moment_query(f"{_MOMENT}; a date includes that day; default: now"),
+    agency: Storable | None = agency_query("code, name or alias of one unit; default: every unit"),
 ):
     """Per unit and in total, over the assignments forwarded in the period: counts, p50/p90 of TTA,
     FRT and TTR (wall-clock and business seconds), and SLA compliance."""

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from fastapi import APIRouter, Query, status
 from sqlalchemy import select
 
-from app.api.deps import AdminDep, SessionDep, SettingsDep
+from app.api.deps import AdminDep, AgencyCode, SessionDep, SettingsDep, Storable, agency_query
 from app.api.schemas import AgencyOut, InviteIn, InviteOut, PersonOut
 from app.services import agencies, people
 from models import Agency, Person
@@ -16,14 +16,14 @@ router = APIRouter(prefix="/api/v1", dependencies=[AdminDep], tags=["registry"])
 
 
 @router.get("/agencies", response_model=list[AgencyOut])
-async def list_agencies(session: SessionDep, q: str | None = Query(None, description="code, name or alias")):
+async def list_agencies(session: SessionDep, q: Storable | None = agency_query("code, name or alias")):
     if q:
         return await agencies.find(session, q)
     return (await session.scalars(select(Agency).where(Agency.active.is_(True)).order_by(Agency.code))).all()
 
 
 @router.get("/agencies/{code}", response_model=AgencyOut)
-async def get_agency(code: str, session: SessionDep):
+async def get_agency(code: AgencyCode, session: SessionDep):
     return await agencies.get_by_code(session, code)
 
 
@@ -36,7 +36,8 @@ async def create_invite(body: InviteIn, session: SessionDep, settings: SettingsD
 
 
 @router.get("/people", response_model=list[PersonOut])
-async def list_people(session: SessionDep, agency: str | None = None, active: bool | None = None):
+async def list_people(session: SessionDep, agency: Storable | None = agency_query("people of this unit"),
+                      active: bool | None = Query(None)):
     stmt = select(Person).order_by(Person.id)
     if agency:
         stmt = stmt.where(Person.agency_id == (await agencies.resolve(session, agency)).id)

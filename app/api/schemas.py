@@ -1,12 +1,39 @@
-"""JSON shapes of the admin API."""
+"""JSON shapes of the admin API, and the shared types that bound what a caller may send.
+
+Bounds match the columns and what the databases accept, so a value past them is a 422 at the edge
+and never an overflow or an encoding error in SQLite or PostgreSQL: ids fit a 32-bit INTEGER (the
+narrowest id column on PostgreSQL), and text may hold anything but U+0000, which PostgreSQL refuses
+in text, and lone surrogates, which UTF-8 cannot encode. The OpenAPI document states the same
+bounds (minimum/maximum, maxLength, pattern), so generated clients and tests stay within them.
+"""
 
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
+from app import dialect
 from models import Priority, Role
+
+ID_MAX = 2**31 - 1  # PostgreSQL INTEGER
+STORABLE_PATTERN = r"^[^\x00]*$"  # documents storable(); validation is storable() itself
+NOT_STORABLE = "มีอักขระที่บันทึกไม่ได้ (U+0000 หรือ surrogate) / contains a character that cannot be stored"
+
+
+def storable(value: str) -> str:
+    if not dialect.storable(value):
+        raise ValueError(NOT_STORABLE)
+    return value
+
+
+# Validation only: each parameter or field adds its own length (Field/Path/Query) and the pattern.
+Storable = Annotated[str, AfterValidator(storable)]
+# A body field of free text; its length is the field's own Field(max_length=…), as its column's.
+Text = Annotated[Storable, Field(json_schema_extra={"pattern": STORABLE_PATTERN})]
+# Numbers from JSON: finite (json.loads accepts NaN and Infinity), as a float column needs.
+Number = Annotated[float, Field(allow_inf_nan=False)]
 
 
 class AgencyOut(BaseModel):
@@ -20,7 +47,8 @@ class AgencyOut(BaseModel):
 
 class InviteIn(BaseModel):
     role: Role
-    agency: str | None = Field(None, description="code or any name/alias of the unit; none for a BMA-wide manager or admin")
+    agency: Text | None = Field(None, max_length=200,
+                               description="code or any name/alias of the unit; none for a BMA-wide manager or admin")
 
 
 class InviteOut(BaseModel):
@@ -108,33 +136,33 @@ class ResponseTimesOut(BaseModel):
 # -- cases ---------------------------------------------------------------------------------------
 
 class ComplainantIn(BaseModel):
-    name: str | None = Field(None, max_length=200)
-    phone: str | None = Field(None, max_length=40)
-    email: str | None = Field(None, max_length=200)
+    name: Text | None = Field(None, max_length=200)
+    phone: Text | None = Field(None, max_length=40)
+    email: Text | None = Field(None, max_length=200)
 
 
 class CaseIn(BaseModel):
-    title: str = Field(..., min_length=1, max_length=300)
-    detail: str = Field("", max_length=10_000)
-    agency: str = Field(..., description="code or any name/alias of the unit, e.g. 1004, บางรัก, Bang Rak")
-    category: str | None = Field(None, max_length=100)
-    location: str | None = Field(None, max_length=500)
+    title: Text = Field(..., min_length=1, max_length=300)
+    detail: Text = Field("", max_length=10_000)
+    agency: Text = Field(..., max_length=200, description="code or any name/alias of the unit, e.g. 1004, บางรัก, Bang Rak")
+    category: Text | None = Field(None, max_length=100)
+    location: Text | None = Field(None, max_length=500)
     priority: Priority = Priority.normal
-    external_ref: str | None = Field(None, max_length=100, description="the complaint's id in another system")
+    external_ref: Text | None = Field(None, max_length=100, description="the complaint's id in another system")
     complainant: ComplainantIn | None = Field(None, description="personal data: never sent over LINE")
 
 
 class ReassignIn(BaseModel):
-    agency: str
-    note: str | None = Field(None, max_length=2_000)
+    agency: Text = Field(..., max_length=200, description="code or any name/alias of the unit")
+    note: Text | None = Field(None, max_length=2_000)
 
 
 class CloseIn(BaseModel):
-    note: str | None = Field(None, max_length=2_000)
+    note: Text | None = Field(None, max_length=2_000)
 
 
 class ReopenIn(BaseModel):
-    reason: str = Field(..., min_length=1, max_length=2_000)
+    reason: Text = Field(..., min_length=1, max_length=2_000)
 
 
 class AssignmentOut(BaseModel):
@@ -201,13 +229,17 @@ class CaseEventOut(BaseModel):
 
 # -- SLA policies and the business calendar ------------------------------------------------------
 
+# A deadline of at most a year: longer means nothing for a complaint, and a due time must stay a date.
+SLA_MAX_SECONDS = 366 * 24 * 3600
+
+
 class SlaPolicyIn(BaseModel):
     priority: Priority
-    agency: str | None = Field(None, description="a unit (code or name); none: every unit")
-    category: str | None = Field(None, max_length=100, description="a case category; none: every category")
-    ack_seconds: float = Field(..., gt=0, description="time allowed to acknowledge")
+    agency: Text | None = Field(None, max_length=200, description="a unit (code or name); none: every unit")
+    category: Text | None = Field(None, max_length=100, description="a case category; none: every category")
+    ack_seconds: Number = Field(..., gt=0, le=SLA_MAX_SECONDS, description="time allowed to acknowledge")
     ack_business: bool = Field(True, description="counted in business hours (else wall clock)")
-    resolve_seconds: float = Field(..., gt=0)
+    resolve_seconds: Number = Field(..., gt=0, le=SLA_MAX_SECONDS)
     resolve_business: bool = False
 
 
@@ -226,7 +258,7 @@ class SlaPolicyOut(BaseModel):
 
 
 class DayOffIn(BaseModel):
-    name: str = Field(..., min_length=1, max_length=200)
+    name: Text = Field(..., min_length=1, max_length=200)
 
 
 class HolidayOut(BaseModel):
@@ -254,48 +286,48 @@ class KpiRecordIn(BaseModel):
     """The record's own fields. A field left out stays as it is; null clears it."""
 
     model_config = ConfigDict(extra="forbid")
-    innovation_title: str | None = Field(None, max_length=500)
-    innovation_type: str | None = Field(None, description=_INNOVATION_TYPE)
-    selected_by: str | None = Field(None, max_length=200, description="Form 2: who selected the idea")
+    innovation_title: Text | None = Field(None, max_length=500)
+    innovation_type: Text | None = Field(None, max_length=50, description=_INNOVATION_TYPE)
+    selected_by: Text | None = Field(None, max_length=200, description="Form 2: who selected the idea")
     selected_on: date | None = Field(None, description="Form 2: when")
     form3_submitted_on: date | None = Field(None, description="Form 3 sent to สำนักงาน ก.ก.")
     form4_submitted_on: date | None = Field(None, description="Form 4 sent to สำนักงาน ก.ก.")
     committee_presented_on: date | None = Field(None, description="presented to the BMA innovation committee")
-    committee_decision: str | None = Field(None, description=_DECISION)
+    committee_decision: Text | None = Field(None, max_length=50, description=_DECISION)
     committee_decided_on: date | None = None
     revision_done_on: date | None = Field(None, description="revisions done (only after a revise decision)")
     evidence_sent_on: date | None = Field(None, description="step 4 evidence sent to สำนักงาน ก.ก.")
     form5_survey_done_on: date | None = Field(None, description="Form 5: the utilization survey done")
     form5_approved_on: date | None = Field(None, description="Form 5 approved by the unit's executives")
     live_results: bool | None = Field(None, description="results measured from this service's data (the LINE innovation)")
-    baseline_tta_seconds: float | None = Field(None, gt=0, description="median time to acknowledge before LINE")
+    baseline_tta_seconds: Number | None = Field(None, gt=0, description="median time to acknowledge before LINE")
 
 
 class KpiIdeaIn(BaseModel):
     """A Form 1: an idea from the unit's staff."""
 
     model_config = ConfigDict(extra="forbid")
-    proposer: str = Field(..., min_length=1, max_length=200)
+    proposer: Text = Field(..., min_length=1, max_length=200)
     submitted_on: date
-    problem: str = Field(..., min_length=1, max_length=10_000)
-    idea: str = Field(..., min_length=1, max_length=10_000)
-    innovation_type: str = Field(..., description=_INNOVATION_TYPE)
+    problem: Text = Field(..., min_length=1, max_length=10_000)
+    idea: Text = Field(..., min_length=1, max_length=10_000)
+    innovation_type: Text = Field(..., max_length=50, description=_INNOVATION_TYPE)
 
 
 class KpiIdeaPatch(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    proposer: str | None = Field(None, min_length=1, max_length=200)
+    proposer: Text | None = Field(None, min_length=1, max_length=200)
     submitted_on: date | None = None
-    problem: str | None = Field(None, min_length=1, max_length=10_000)
-    idea: str | None = Field(None, min_length=1, max_length=10_000)
-    innovation_type: str | None = Field(None, description=_INNOVATION_TYPE)
+    problem: Text | None = Field(None, min_length=1, max_length=10_000)
+    idea: Text | None = Field(None, min_length=1, max_length=10_000)
+    innovation_type: Text | None = Field(None, max_length=50, description=_INNOVATION_TYPE)
 
 
 class KpiSelectIn(BaseModel):
     """Form 2: the one idea the unit's executives chose."""
 
     model_config = ConfigDict(extra="forbid")
-    selected_by: str = Field(..., min_length=1, max_length=200, description="e.g. คณะผู้บริหารสำนักงานเขต")
+    selected_by: Text = Field(..., min_length=1, max_length=200, description="e.g. คณะผู้บริหารสำนักงานเขต")
     selected_on: date
 
 
@@ -303,7 +335,7 @@ class KpiActivityIn(BaseModel):
     """A step 4 activity of the project, as planned, and when it was done."""
 
     model_config = ConfigDict(extra="forbid")
-    name: str = Field(..., min_length=1, max_length=500)
+    name: Text = Field(..., min_length=1, max_length=500)
     planned_start: date | None = None
     planned_end: date
     done_on: date | None = None
@@ -311,7 +343,7 @@ class KpiActivityIn(BaseModel):
 
 class KpiActivityPatch(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    name: str | None = Field(None, min_length=1, max_length=500)
+    name: Text | None = Field(None, min_length=1, max_length=500)
     planned_start: date | None = None
     planned_end: date | None = None
     done_on: date | None = None
@@ -321,21 +353,21 @@ class KpiIndicatorIn(BaseModel):
     """An indicator of the innovation's results, with its target and baseline."""
 
     model_config = ConfigDict(extra="forbid")
-    name: str = Field(..., min_length=1, max_length=500)
-    unit: str | None = Field(None, max_length=50, description="%, ชั่วโมง, ครั้ง …")
-    target: float
-    baseline: float | None = None
-    achieved: float | None = Field(None, description="reported by the unit (a live-results record measures it)")
+    name: Text = Field(..., min_length=1, max_length=500)
+    unit: Text | None = Field(None, max_length=50, description="%, ชั่วโมง, ครั้ง …")
+    target: Number
+    baseline: Number | None = None
+    achieved: Number | None = Field(None, description="reported by the unit (a live-results record measures it)")
     higher_is_better: bool = True
 
 
 class KpiIndicatorPatch(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    name: str | None = Field(None, min_length=1, max_length=500)
-    unit: str | None = Field(None, max_length=50)
-    target: float | None = None
-    baseline: float | None = None
-    achieved: float | None = None
+    name: Text | None = Field(None, min_length=1, max_length=500)
+    unit: Text | None = Field(None, max_length=50)
+    target: Number | None = None
+    baseline: Number | None = None
+    achieved: Number | None = None
     higher_is_better: bool | None = None
 
 

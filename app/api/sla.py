@@ -7,9 +7,9 @@ from datetime import date, timedelta
 from fastapi import APIRouter, Response, status
 
 from app import fiscal
-from app.api.deps import AdminDep, SessionDep, SettingsDep
+from app.api.deps import AdminDep, FiscalYear, RowId, SessionDep, SettingsDep
 from app.api.schemas import CalendarOut, DayOffIn, HolidayOut, SlaPolicyIn, SlaPolicyOut
-from app.errors import InvalidInput, NotFound
+from app.errors import NotFound
 from app.services import agencies, business_calendar, sla
 
 router = APIRouter(prefix="/api/v1", dependencies=[AdminDep], tags=["sla"])
@@ -35,18 +35,16 @@ async def set_policy(body: SlaPolicyIn, session: SessionDep):
 
 
 @router.delete("/sla/policies/{policy_id}", status_code=status.HTTP_204_NO_CONTENT)
-async def delete_policy(policy_id: int, session: SessionDep) -> Response:
+async def delete_policy(policy_id: RowId, session: SessionDep) -> Response:
     await sla.delete_policy(session, policy_id)
     await session.commit()
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
 @router.get("/calendar/{fiscal_year}", response_model=CalendarOut)
-async def get_calendar(fiscal_year: int, session: SessionDep, settings: SettingsDep):
+async def get_calendar(fiscal_year: FiscalYear, session: SessionDep, settings: SettingsDep):
     """A Thai fiscal year (B.E., e.g. 2570 = 1 Oct 2026 – 30 Sep 2027): its holidays and days off,
     and how many business days it has."""
-    if not 2500 <= fiscal_year <= 2700:
-        raise InvalidInput(f"fiscal year {fiscal_year} is not a Buddhist-era year (e.g. 2570)")
     first, last = fiscal.fiscal_year_bounds(fiscal_year)
     calendar = await business_calendar.load(session, settings)
     days = sum(calendar.is_business_day(first + timedelta(days=i)) for i in range((last - first).days + 1))

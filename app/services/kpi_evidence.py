@@ -23,7 +23,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app import fiscal
+from app import dialect, fiscal
 from app.errors import InvalidInput, NotFound
 from models import Agency, CommitteeDecision, InnovationType, KpiActivity, KpiChange, KpiIdea, KpiIndicator, KpiRecord
 
@@ -148,6 +148,8 @@ def _text(limit: int | None) -> Parser:
         if isinstance(value, float) and value.is_integer():  # a spreadsheet's 15 is 15.0
             value = int(value)
         text = str(value).strip()
+        if not dialect.storable(text):
+            raise ValueError("contains a character that cannot be stored (U+0000 or a lone surrogate)")
         if limit is not None and len(text) > limit:
             raise ValueError(f"longer than {limit} characters")
         return text
