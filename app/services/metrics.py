@@ -141,6 +141,11 @@ _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _SPACED_OFFSET = re.compile(r"(.*T\S*) (\d{2}(?::?\d{2})?)")
 
 
+# Wide enough for any real period, and far enough inside datetime's years 1–9999 that adding a
+# day, taking the default 30 days, or a time-zone shift in the database never falls off the end.
+_YEARS = range(1900, 3000)
+
+
 def _parse_moment(text: str, name: str, *, tz: tzinfo, end_of_day: bool) -> datetime:
     text = text.strip()
     example = "a date like 2026-11-01 or a date-time with its offset like 2026-11-01T08:30:00+07:00"
@@ -149,6 +154,7 @@ def _parse_moment(text: str, name: str, *, tz: tzinfo, end_of_day: bool) -> date
             day = date.fromisoformat(text)
         except ValueError:
             raise InvalidInput(f"“{name}” is not a real date: {text!r}", parameter=name, value=text) from None
+        _check_year(day.year, name, text)
         if end_of_day:
             day += timedelta(days=1)
         return datetime.combine(day, time(), tzinfo=tz)
@@ -160,7 +166,14 @@ def _parse_moment(text: str, name: str, *, tz: tzinfo, end_of_day: bool) -> date
         raise InvalidInput(f"“{name}” must be {example}, not {text!r}", parameter=name, value=text) from None
     if moment.tzinfo is None:
         raise InvalidInput(f"“{name}” needs an offset (say {text}+07:00), or give a date", parameter=name, value=text)
+    _check_year(moment.year, name, text)
     return moment
+
+
+def _check_year(year: int, name: str, text: str) -> None:
+    if year not in _YEARS:
+        raise InvalidInput(f"“{name}” must be in the years {_YEARS.start}–{_YEARS.stop - 1}, not {text!r}",
+                           parameter=name, value=text)
 
 
 def aggregate_columns(now: datetime, *, durations: tuple[str, ...] = _DURATIONS,
