@@ -6,17 +6,16 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Query
 from pydantic import BaseModel
 
 from app import inbox, outbox
-from app.api.deps import AdminDep, SessionDep
+from app.api.deps import AdminDep, RowId, SessionDep
 from models.base import utcnow
 
 router = APIRouter(prefix="/api/v1/ops", dependencies=[AdminDep], tags=["ops"])
 
-RowId = Annotated[int, Path(ge=1, le=2**63 - 1)]
-Limit = Annotated[int, Query(ge=1, le=500)]
+Limit = Annotated[int, Query(ge=1, le=500, description="how many, most recent first")]
 
 
 class DeadEventOut(BaseModel):
