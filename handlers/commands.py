@@ -1,8 +1,11 @@
-"""Chat commands: the words people type, in Thai or English, and how a text splits into parts."""
+"""Chat commands: the words people type, in Thai or English, and how a text splits into parts
+(app/parsing.py says how odd spaces, line breaks and invisible marks are read)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+
+from app import parsing
 
 # word people type → command name (SPEC §3, §4)
 WORDS = {
@@ -20,6 +23,11 @@ WORDS = {
 }
 
 
+# Longer than any unit's code, name or alias (the longest is 62 characters): not a unit, and not
+# worth echoing back.
+MAX_UNIT_QUERY = 100
+
+
 @dataclass(frozen=True)
 class Command:
     name: str | None  # None: not a command
@@ -28,6 +36,14 @@ class Command:
 
 
 def parse(text: str) -> Command:
-    first, _, body = text.strip().partition("\n")
-    word, _, args = first.strip().partition(" ")
-    return Command(WORDS.get(word.strip().lower()), args.strip(), body.strip())
+    """Any line break ends the first line; any space (or a zero-width one) ends the word; marks
+    nobody sees never make a word unknown."""
+    first, _, body = parsing.trim(parsing.normalize_breaks(text)).partition("\n")
+    word, args = parsing.split_word(first)
+    return Command(WORDS.get(word.lower()), args, parsing.trim(body))
+
+
+def unit_query(text: str) -> str:
+    """A unit as typed, for agencies.resolve: without invisible marks, and with Thai digits as
+    ASCII ('๑๐๐๔' is 1004)."""
+    return parsing.ascii_digits(parsing.strip_invisible(text)).strip()

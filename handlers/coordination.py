@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 from linebot.v3.webhooks import ImageMessageContent, LocationMessageContent, TextMessageContent
 from sqlalchemy import delete, select
 
-from app import flows, texts
+from app import flows, parsing, texts
 from app.errors import AmbiguousAgency, DomainError, StaleCard
 from app.line import cards
 from app.services import agencies, cases
@@ -47,15 +47,22 @@ def _is_centre(person: Person) -> bool:
 
 # -- the centre's commands -----------------------------------------------------------------------
 
+URGENT = ("ด่วน", "urgent")
+
+
 async def forward(ctx: Context, command: commands.Command) -> None:
     """ส่งเรื่อง <unit> [ด่วน] / title / detail."""
-    words = command.args.split()
-    urgent = any(w in ("ด่วน", "urgent") for w in words)
-    unit = " ".join(w for w in words if w not in ("ด่วน", "urgent"))
+    words = [commands.unit_query(w) for w in command.args.split()]
+    urgent = any(w.lower() in URGENT for w in words)
+    unit = " ".join(w for w in words if w and w.lower() not in URGENT)
     title, _, detail = command.body.partition("\n")
-    if not unit or not title.strip():
+    if not unit or parsing.is_blank(title):
         await ctx.reply(say.forward_usage())
         return
+    if len(unit) > commands.MAX_UNIT_QUERY:
+        await ctx.reply(texts.unit_name_too_long())
+        return
+    title, detail = parsing.trim(title), parsing.trim(detail)
 
     async def run() -> tuple[ComplaintCase, Any, int]:
         cases.require_centre(ctx.sender)
@@ -76,9 +83,13 @@ async def forward(ctx: Context, command: commands.Command) -> None:
 
 
 async def reassign(ctx: Context, command: commands.Command) -> None:
-    number, _, unit = command.args.partition(" ")
-    if not cases.normalize_number(number) or not unit.strip():
+    number, unit = cases.leading_number(command.args)
+    unit = commands.unit_query(unit)
+    if number is None or not unit:
         await ctx.reply(say.reassign_usage())
+        return
+    if len(unit) > commands.MAX_UNIT_QUERY:
+        await ctx.reply(texts.unit_name_too_long())
         return
 
     async def run():
@@ -92,15 +103,15 @@ async def reassign(ctx: Context, command: commands.Command) -> None:
                                        inbox_event_id=ctx.inbox_id)
         return case, agency, chats
 
-    done = await attempt(ctx, run, retry_command=f"โอนเรื่อง {number}")
+    done = await attempt(ctx, run, retry_command=f"โอนเรื่อง #{number}")
     if done:
         case, agency, chats = done
         await ctx.reply(say.reassigned_ok(case, agency, chats), case_id=case.id)
 
 
 async def close(ctx: Context, command: commands.Command) -> None:
-    number, _, note = command.args.partition(" ")
-    if not cases.normalize_number(number):
+    number, note = cases.leading_number(command.args)
+    if number is None:
         await ctx.reply(say.close_usage())
         return
 
@@ -108,7 +119,7 @@ async def close(ctx: Context, command: commands.Command) -> None:
         cases.require_centre(ctx.sender)
         case = await cases.get_by_number(ctx.session, number, lock=True)
         holder = cases.current_assignment(case)
-        withdrawn = await cases.close(ctx.session, case=case, actor=ctx.sender, note=note.strip() or None, at=ctx.at,
+        withdrawn = await cases.close(ctx.session, case=case, actor=ctx.sender, note=note or None, at=ctx.at,
                                       received_at=ctx.received_at)
         await flows.closed(ctx.session, case=case, holder=holder, withdrawn=withdrawn, now=ctx.now,
                            inbox_event_id=ctx.inbox_id)
@@ -120,9 +131,9 @@ async def close(ctx: Context, command: commands.Command) -> None:
 
 
 async def reopen(ctx: Context, command: commands.Command) -> None:
-    number, _, reason = command.args.partition(" ")
-    reason = "\n".join(p for p in (reason.strip(), command.body) if p)
-    if not cases.normalize_number(number) or not reason:
+    number, reason = cases.leading_number(command.args)
+    reason = "\n".join(p for p in (reason, command.body) if not parsing.is_blank(p))
+    if number is None or not reason:
         await ctx.reply(say.reopen_usage())
         return
 
@@ -143,12 +154,13 @@ async def reopen(ctx: Context, command: commands.Command) -> None:
 
 
 async def status(ctx: Context, command: commands.Command) -> None:
-    if not cases.normalize_number(command.args.split(" ")[0] if command.args else ""):
+    number, _ = cases.leading_number(command.args)
+    if number is None:
         await ctx.reply(say.status_usage())
         return
 
     async def run():
-        case = await cases.get_by_number(ctx.session, command.args.split(" ")[0])
+        case = await cases.get_by_number(ctx.session, number)
         cases.require_can_see(ctx.sender, case)
         events = await cases.timeline(ctx.session, case)
         actor_ids = {e.actor_id for e in events if e.actor_id}

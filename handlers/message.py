@@ -78,11 +78,15 @@ async def _register(ctx: Context, command: commands.Command) -> None:
 
 
 async def _bind(ctx: Context, command: commands.Command) -> None:
-    if not command.args:
+    unit = commands.unit_query(command.args)
+    if not unit:
         await ctx.reply(texts.bind_usage())
         return
+    if len(unit) > commands.MAX_UNIT_QUERY:
+        await ctx.reply(texts.unit_name_too_long())
+        return
     try:
-        group = await people.bind_group(ctx.session, line_group_id=ctx.group_id, agency_query=command.args,
+        group = await people.bind_group(ctx.session, line_group_id=ctx.group_id, agency_query=unit,
                                         actor=ctx.sender, now=ctx.at)
     except AmbiguousAgency as exc:
         await ctx.reply(texts.choose_agency("ผูกกลุ่ม", exc.candidates))

@@ -26,7 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
-from app import fiscal, utf16
+from app import fiscal, parsing, utf16
 from app.config import Settings
 from app.dialect import insert_ignoring_duplicates
 from app.errors import CaseNotFound, InvalidInput, NotAllowed, NotYourUnit, StaleCard, TransitionNotAllowed
@@ -46,9 +46,9 @@ from models import (
     Role,
 )
 
-# "#70-00042", "#70-42", "70-00042": the number people type or quote.
-NUMBER_PATTERN = re.compile(r"#?\s*(\d{2})\s*-\s*(\d{1,6})")
-_LEADING_NUMBER = re.compile(r"^\s*#\s*(\d{2})\s*-\s*(\d{1,6})(?!\d)[\s:,.-]*", re.DOTALL)
+# "#70-00042", "#70-42", "70-00042", "# 70 - 00042", "#๗๐-๐๐๐๔๒": the number people type or
+# quote, matched on the text without its invisible marks (app/parsing.py).
+_NUMBER = re.compile(rf"\s*(#\s*)?({parsing.DIGIT}{{2}})\s*-\s*({parsing.DIGIT}{{1,6}})")
 
 MAX_TITLE = 300
 MAX_DETAIL = 10_000
@@ -69,17 +69,35 @@ def format_number(fiscal_year: int, sequence: int) -> str:
 
 
 def normalize_number(text: str) -> str | None:
-    """'#70-42', '70-00042' and '# 70 - 00042' all read as '70-00042'."""
-    match = NUMBER_PATTERN.fullmatch(text.strip())
-    return f"{match[1]}-{int(match[2]):05d}" if match else None
+    """'#70-42', '70-00042', '# 70 - 00042' and '#๗๐-๐๐๐๔๒' all read as '70-00042'; anything
+    else (other digits, more of them, words after it) is None."""
+    number, rest = leading_number(text)
+    return number if number is not None and parsing.is_blank(rest) else None
+
+
+def leading_number(text: str, *, hash_required: bool = False) -> tuple[str | None, str]:
+    """'#70-00042 ปทุมวัน' → ('70-00042', 'ปทุมวัน'); (None, text) when the text does not start
+    with a case number. A number followed by more digits of any kind ('#70-00042²') is none."""
+    kept = [i for i, ch in enumerate(text) if not parsing.is_invisible(ch)]
+    visible = "".join(text[i] for i in kept)
+    match = _NUMBER.match(visible)
+    if not match or (hash_required and not match[1]):
+        return None, text
+    end = match.end()
+    if end < len(visible) and visible[end].isnumeric():
+        return None, text
+    rest = text[kept[end]:] if end < len(kept) else ""
+    year, sequence = parsing.ascii_digits(match[2]), parsing.ascii_digits(match[3])
+    return f"{year}-{int(sequence):05d}", parsing.trim(rest)
 
 
 def split_leading_number(text: str) -> tuple[str, str] | None:
-    """'#70-00042 ส่งทีมไปแล้ว' → ('70-00042', 'ส่งทีมไปแล้ว'); None when the text doesn't start with one."""
-    match = _LEADING_NUMBER.match(text)
-    if not match:
+    """'#70-00042 ส่งทีมไปแล้ว' → ('70-00042', 'ส่งทีมไปแล้ว'); None when the text doesn't start with
+    one (here the '#' is needed: a message that begins with a number is not always about a case)."""
+    number, rest = leading_number(text, hash_required=True)
+    if number is None:
         return None
-    return f"{match[1]}-{int(match[2]):05d}", text[match.end():].strip()
+    return number, parsing.trim(rest.lstrip(":,.-").lstrip())
 
 
 async def _next_sequence(session: AsyncSession, fiscal_year: int) -> int:

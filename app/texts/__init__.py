@@ -133,6 +133,10 @@ def stale_button() -> dict[str, Any]:
     return text("ปุ่มนี้ใช้ไม่ได้แล้วค่ะ โปรดใช้ข้อความหรือการ์ดล่าสุด หรือพิมพ์ ช่วยเหลือ")
 
 
+def unit_name_too_long() -> dict[str, Any]:
+    return error("ชื่อหน่วยงานยาวเกินไปค่ะ โปรดพิมพ์รหัสหรือชื่อหน่วยงาน เช่น 1004 หรือ บางรัก")
+
+
 # Commands by role; each feature adds its own lines here as it lands.
 _CENTRE_HELP = [
     ("ส่งเรื่อง <หน่วยงาน> [ด่วน]\n  <หัวเรื่อง>\n  <รายละเอียด>", "ส่งเรื่องร้องเรียนถึงหน่วยงาน"),
