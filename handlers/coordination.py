@@ -9,19 +9,22 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from linebot.v3.webhooks import ImageMessageContent, LocationMessageContent, TextMessageContent
 from sqlalchemy import delete, select
 
 from app import flows, parsing, texts
-from app.errors import AmbiguousAgency, DomainError, StaleCard
+from app.errors import AmbiguousAgency, DomainError
 from app.line import cards
 from app.services import agencies, cases
 from app.texts import coordination as say
 from handlers import commands
 from handlers.context import Context
 from models import ChatPrompt, ComplaintCase, MessageLink, Person, PromptKind, Role
+
+if TYPE_CHECKING:
+    from handlers.postback import Tap
 
 T = TypeVar("T")
 
@@ -190,10 +193,15 @@ COMMANDS: dict[str, Callable[[Context, commands.Command], Awaitable[None]]] = {
 
 
 # -- the card's buttons --------------------------------------------------------------------------
+# Each action gets the tap as handlers/postback.py read it back: a known action, its keys in the
+# card's order, an assignment id within the column's range.
 
-async def on_acknowledge(ctx: Context, params: dict[str, str]) -> None:
+RETURN, OTHER_CHOICE = "ret", "other"  # a return reason's data: a=ret&as=<id>&r=<index or other>
+
+
+async def on_acknowledge(ctx: Context, tap: Tap) -> None:
     async def run():
-        assignment = await cases.acknowledge(ctx.session, assignment_id=_assignment_id(params), actor=ctx.sender,
+        assignment = await cases.acknowledge(ctx.session, assignment_id=tap.assignment_id, actor=ctx.sender,
                                              at=ctx.at, received_at=ctx.received_at, calendar=await ctx.calendar())
         case = assignment.case
         await flows.tell_centre(ctx.session, case=case, now=ctx.now, inbox_event_id=ctx.inbox_id, messages=[
@@ -205,10 +213,10 @@ async def on_acknowledge(ctx: Context, params: dict[str, str]) -> None:
         await ctx.reply(say.acknowledged_ok(case), case_id=case.id)
 
 
-async def on_reply(ctx: Context, params: dict[str, str]) -> None:
+async def on_reply(ctx: Context, tap: Tap) -> None:
     """ตอบกลับ: the person's next messages (for a while) go to the other side."""
     async def run():
-        assignment = await cases.get_assignment(ctx.session, _assignment_id(params))
+        assignment = await cases.get_assignment(ctx.session, tap.assignment_id)
         case, _ = await cases.relay_target(ctx.session, case_id=assignment.case_id, actor=ctx.sender)
         await _open_prompt(ctx, PromptKind.reply, case.id, assignment.id)
         return case
@@ -218,9 +226,9 @@ async def on_reply(ctx: Context, params: dict[str, str]) -> None:
         await ctx.reply(say.reply_window_opened(case, ctx.settings.reply_window_seconds // 60), case_id=case.id)
 
 
-async def on_done(ctx: Context, params: dict[str, str]) -> None:
+async def on_done(ctx: Context, tap: Tap) -> None:
     async def run():
-        assignment = await cases.resolve(ctx.session, assignment_id=_assignment_id(params), actor=ctx.sender,
+        assignment = await cases.resolve(ctx.session, assignment_id=tap.assignment_id, actor=ctx.sender,
                                          at=ctx.at, received_at=ctx.received_at, calendar=await ctx.calendar())
         case = assignment.case
         await flows.tell_centre(ctx.session, case=case, now=ctx.now, inbox_event_id=ctx.inbox_id,
@@ -233,9 +241,9 @@ async def on_done(ctx: Context, params: dict[str, str]) -> None:
         await ctx.reply(say.resolved_ok(case, ctx.settings.reply_window_seconds // 60), case_id=case.id)
 
 
-async def on_not_ours(ctx: Context, params: dict[str, str]) -> None:
+async def on_not_ours(ctx: Context, tap: Tap) -> None:
     async def run():
-        assignment = await cases.check_returnable(ctx.session, assignment_id=_assignment_id(params), actor=ctx.sender)
+        assignment = await cases.check_returnable(ctx.session, assignment_id=tap.assignment_id, actor=ctx.sender)
         return assignment.case, assignment
 
     done = await attempt(ctx, run)
@@ -244,15 +252,12 @@ async def on_not_ours(ctx: Context, params: dict[str, str]) -> None:
         await ctx.reply(say.ask_return_reason(case, assignment))
 
 
-async def on_return_reason(ctx: Context, params: dict[str, str]) -> None:
-    choice = params.get("r", "")
-    if not params.get("as", "").isdigit():
-        await ctx.reply(texts.stale_button())
-        return
-    assignment_id = int(params["as"])
-    if choice == "other":
+async def on_return_reason(ctx: Context, tap: Tap) -> None:
+    """A reason's quick reply: `r` is the reason's index in RETURN_REASONS, or "other" (typed next)."""
+    choice = tap.extra["r"]
+    if choice == OTHER_CHOICE:
         async def ask():
-            assignment = await cases.check_returnable(ctx.session, assignment_id=assignment_id, actor=ctx.sender)
+            assignment = await cases.check_returnable(ctx.session, assignment_id=tap.assignment_id, actor=ctx.sender)
             await _open_prompt(ctx, PromptKind.return_reason, assignment.case_id, assignment.id)
             return assignment.case
 
@@ -260,10 +265,11 @@ async def on_return_reason(ctx: Context, params: dict[str, str]) -> None:
         if case:
             await ctx.reply(say.ask_other_reason(case, ctx.settings.reply_window_seconds // 60))
         return
-    if not choice.isdigit() or int(choice) >= len(say.RETURN_REASONS):
+    index = parsing.parse_index(choice, len(say.RETURN_REASONS))
+    if index is None:
         await ctx.reply(texts.stale_button())
         return
-    await _return(ctx, assignment_id, say.RETURN_REASONS[int(choice)])
+    await _return(ctx, tap.assignment_id, say.RETURN_REASONS[index])
 
 
 async def _return(ctx: Context, assignment_id: int, reason: str) -> None:
@@ -284,16 +290,10 @@ async def _return(ctx: Context, assignment_id: int, reason: str) -> None:
 
 ACTIONS = {
     cards.ACKNOWLEDGE: on_acknowledge, cards.REPLY: on_reply, cards.DONE: on_done,
-    cards.NOT_OURS: on_not_ours, "ret": on_return_reason,
+    cards.NOT_OURS: on_not_ours, RETURN: on_return_reason,
 }
-
-
-def _assignment_id(params: dict[str, str]) -> int:
-    """Called inside `attempt`, so a mangled button is answered like a stale one."""
-    value = params.get("as", "")
-    if not value.isdigit():
-        raise StaleCard("ปุ่มนี้ใช้ไม่ได้แล้วค่ะ โปรดใช้การ์ดล่าสุด")
-    return int(value)
+# What a button of each action carries after a= and as=, in this order (app/line/cards.py).
+EXTRA_KEYS: dict[str, tuple[str, ...]] = {RETURN: ("r",)}
 
 
 # -- relaying messages ---------------------------------------------------------------------------
