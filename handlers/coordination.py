@@ -318,19 +318,23 @@ async def relay(ctx: Context) -> bool:
             return True  # answered: no such case
         case_id = found.id
         if not body:
-            await ctx.reply(texts.error(f"โปรดพิมพ์ข้อความต่อจาก #{number}"))
+            await ctx.reply(say.type_after_number(found))
             return True
     prompt = await _prompt(ctx)
     if case_id is None and prompt is None:
         return False
+    kind = PromptKind.reply
     if case_id is None or (prompt is not None and prompt.case_id == case_id):
-        if prompt.kind == PromptKind.return_reason and body is not None:
-            await _return(ctx, prompt.assignment_id, body.strip()[:300])
-            return True
-        case_id = prompt.case_id
-        note = prompt.kind == PromptKind.result_note and body is not None
-    else:
-        note = False
+        case_id, kind = prompt.case_id, prompt.kind
+    if body is not None and parsing.is_blank(body):
+        # Nothing anyone could read: ask again, and keep the window open for the real answer.
+        case = await cases.get(ctx.session, case_id)
+        await ctx.reply(say.type_again(case, kind))
+        return True
+    if kind == PromptKind.return_reason and body is not None:
+        await _return(ctx, prompt.assignment_id, parsing.trim(body)[:300])
+        return True
+    note = kind == PromptKind.result_note and body is not None
     await _relay(ctx, case_id, body, as_note=note)
     if note:
         await _close_prompt(ctx)

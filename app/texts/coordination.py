@@ -9,8 +9,8 @@ from zoneinfo import ZoneInfo
 
 from app import fiscal, privacy
 from app.line.cards import postback_data
-from app.texts import agency_label, echo, postback, text
-from models import Agency, Assignment, CaseEvent, ComplaintCase, Person
+from app.texts import agency_label, echo, error, postback, text, texts
+from models import Agency, Assignment, CaseEvent, ComplaintCase, Person, PromptKind
 
 # The reasons a unit returns a case with, as the centre reads them, and the quick-reply labels
 # for them (LINE allows 20 UTF-16 units; ไม่อยู่ในอำนาจหน้าที่ is 21). A tap sends the reason's index.
@@ -260,3 +260,17 @@ def nothing_to_relay(person_is_centre: bool) -> dict[str, Any]:
     how = ("กดตอบกลับ (quote) ข้อความของหน่วยงาน หรือพิมพ์ #เลขเรื่อง ตามด้วยข้อความ"
            if person_is_centre else "กดปุ่ม ตอบกลับ บนการ์ดเรื่องก่อน แล้วจึงส่งรูปหรือตำแหน่ง")
     return text(f"ไม่ทราบว่าข้อความนี้เกี่ยวกับเรื่องใดค่ะ\n{how}")
+
+
+# -- asking again --------------------------------------------------------------------------------
+
+def type_after_number(case: ComplaintCase) -> dict[str, Any]:
+    return error(f"โปรดพิมพ์ข้อความต่อจาก {number(case)} ค่ะ")
+
+
+_WANTED = {PromptKind.return_reason: "เหตุผลที่ส่งคืนเรื่อง", PromptKind.result_note: "ผลการดำเนินการของเรื่อง"}
+
+
+def type_again(case: ComplaintCase, kind: str) -> dict[str, Any]:
+    """A blank text where words were wanted: a message, a return reason or a result note."""
+    return error(f"โปรดพิมพ์{_WANTED.get(kind, 'ข้อความถึงเรื่อง')} {number(case)} ค่ะ")
