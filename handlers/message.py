@@ -9,7 +9,7 @@ from linebot.v3.webhooks import (
     TextMessageContent,
 )
 
-from app import texts
+from app import parsing, texts
 from app.errors import AmbiguousAgency, DomainError
 from app.services import people
 from handlers import commands, coordination, dashboard, digest
@@ -65,11 +65,12 @@ async def _in_group(ctx: Context, command: commands.Command) -> None:
 
 
 async def _register(ctx: Context, command: commands.Command) -> None:
-    if not command.args:
+    code = parsing.strip_invisible(command.args)  # a code pasted from a chat may carry them
+    if not code:
         await ctx.reply(texts.register_usage())
         return
     try:
-        person = await people.register(ctx.session, line_user_id=ctx.user_id, code=command.args,
+        person = await people.register(ctx.session, line_user_id=ctx.user_id, code=code,
                                        display_name=ctx.display_name, now=ctx.at)
     except DomainError as exc:
         await ctx.reply(texts.error(exc.message), texts.register_usage())

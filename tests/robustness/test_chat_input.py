@@ -208,6 +208,14 @@ async def test_unit_names_with_invisible_marks_are_found(world):
     assert answer.startswith("ส่งเรื่อง #") and "สำนักงานเขตปทุมวัน" in answer
 
 
+async def test_an_invite_code_pasted_with_invisible_marks_registers(world):
+    world.service.emulator.add_user("U_NEW", "ใหม่")
+    code = await world.service.invite("coordinator", "1004")
+    pasted = "\u200b" + code[:7] + "\u200b" + code[7:] + "\u200f"
+    [answer] = await world.service.say("U_NEW", f"ลงทะเบียน {pasted}")
+    assert answer.startswith("ลงทะเบียนเรียบร้อย"), answer
+
+
 # -- blank texts and odd line breaks -------------------------------------------------------------
 
 async def test_blank_texts_get_an_answer(world):
