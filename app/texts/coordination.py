@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 from app import fiscal, privacy
 from app.line.cards import postback_data
-from app.texts import agency_label, echo, error, postback, text, texts
+from app.texts import agency_label, echo, error, postback, text
 from models import Agency, Assignment, CaseEvent, ComplaintCase, Person, PromptKind
 
 # The reasons a unit returns a case with, as the centre reads them, and the quick-reply labels
