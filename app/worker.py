@@ -13,9 +13,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 import handlers
 from app import inbox
-from app.api import callback
 from app.config import Settings
 from app.db import session_scope
+from app.line import callback
 from app.line.client import LineClient
 from app.line.errors import LineError
 from app.observability import EVENT_LAG, INBOX_EVENTS

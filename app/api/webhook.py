@@ -1,4 +1,4 @@
-"""POST /webhook: verify LINE's signature on the raw body, check it (app/api/callback.py), store
+"""POST /webhook: verify LINE's signature on the raw body, check it (app/line/callback.py), store
 the events, answer 200.
 
 Nothing else happens here: the events are worked by the inbox worker after the answer, so LINE
@@ -15,7 +15,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from linebot.v3.webhook import SignatureValidator
 
-from app.api import callback
+from app.line import callback
 from app.observability import WEBHOOK_EVENTS, WEBHOOK_REQUESTS
 
 router = APIRouter()
