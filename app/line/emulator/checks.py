@@ -123,6 +123,17 @@ def validate_messages(messages: Any) -> list[dict[str, str]]:
     def fail(message: str, prop: str) -> None:
         details.append({"message": message, "property": prop})
 
+    def required_text(message: dict[str, Any], prop: str, key: str, limit: int) -> bool:
+        """A string LINE requires: present, not empty, at most `limit` UTF-16 units."""
+        value = message.get(key)
+        if not isinstance(value, str) or not value:
+            fail("must be specified", f"{prop}.{key}")
+        elif _utf16_length(value) > limit:
+            fail(f"Length must be between 0 and {limit}", f"{prop}.{key}")
+        else:
+            return True
+        return False
+
     for i, message in enumerate(messages):
         prop = f"messages[{i}]"
         kind = message.get("type") if isinstance(message, dict) else None
@@ -130,40 +141,23 @@ def validate_messages(messages: Any) -> list[dict[str, str]]:
             fail("Invalid message type", f"{prop}.type")
             continue
         if kind in ("text", "textV2"):
-            text = message.get("text")
-            if not isinstance(text, str) or not text:
-                fail("must be specified", f"{prop}.text")
-            elif _utf16_length(text) > MAX_TEXT:
-                fail(f"Length must be between 0 and {MAX_TEXT}", f"{prop}.text")
+            required_text(message, prop, "text", MAX_TEXT)
         if kind in ("flex", "template"):
             limit = MAX_FLEX_ALT_TEXT if kind == "flex" else MAX_TEMPLATE_ALT_TEXT
-            alt_text = message.get("altText")
-            if not isinstance(alt_text, str) or not alt_text:
-                fail("must be specified", f"{prop}.altText")
-            elif _utf16_length(alt_text) > limit:
-                fail(f"Length must be between 0 and {limit}", f"{prop}.altText")
+            required_text(message, prop, "altText", limit)
             if not isinstance(message.get("contents" if kind == "flex" else "template"), dict):
                 fail("must be specified", f"{prop}.{'contents' if kind == 'flex' else 'template'}")
             elif kind == "flex":
                 _check_flex_size(message["contents"], f"{prop}.contents", fail)
         if kind == "image":
             for key in ("originalContentUrl", "previewImageUrl"):
-                url = message.get(key)
-                if not isinstance(url, str) or not url:
-                    fail("must be specified", f"{prop}.{key}")
-                elif _utf16_length(url) > MAX_IMAGE_URL:
-                    fail(f"Length must be between 0 and {MAX_IMAGE_URL}", f"{prop}.{key}")
                 # LINE accepts only https. The emulator also takes http, because the service in
                 # development serves its own images from http://127.0.0.1.
-                elif not _is_http_url(url):
+                if required_text(message, prop, key, MAX_IMAGE_URL) and not _is_http_url(message[key]):
                     fail("must be an https URL", f"{prop}.{key}")
         if kind == "location":
             for key in ("title", "address"):
-                value = message.get(key)
-                if not isinstance(value, str) or not value:
-                    fail("must be specified", f"{prop}.{key}")
-                elif _utf16_length(value) > MAX_LOCATION_TEXT:
-                    fail(f"Length must be between 0 and {MAX_LOCATION_TEXT}", f"{prop}.{key}")
+                required_text(message, prop, key, MAX_LOCATION_TEXT)
             for key in ("latitude", "longitude"):
                 value = message.get(key)
                 if type(value) not in (int, float):  # bool is not a number here
