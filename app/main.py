@@ -17,7 +17,6 @@ from app.config import Settings, get_settings
 from app.db import create_engine, create_sessionmaker
 from app.inbox import InboxWriter
 from app.line.client import LineClient
-from app.loops import Loop
 from app.scheduler import Scheduler
 from app.sender import Sender
 from app.web import routes as web
@@ -49,15 +48,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         await line.open()
         worker = InboxWorker(sessionmaker=sessionmaker, settings=settings, line=line)
         sender = Sender(sessionmaker=sessionmaker, settings=settings, line=line)
-        sender_loop = Loop("outbox-sender", sender.run_once, poll_seconds=settings.worker_poll_seconds)
-        inbox_loop = Loop("inbox-worker", worker.run_once, poll_seconds=settings.worker_poll_seconds)
-        worker.after_event = sender_loop.wake.set
+        sender_loop = sender.dispatcher()
+        inbox_loop = worker.dispatcher()
+        worker.after_event = sender_loop.wake
         app.state.engine = engine
         app.state.inbox_writer = InboxWriter(engine)
         app.state.sessionmaker = sessionmaker
         app.state.line = line
         app.state.worker, app.state.sender = worker, sender
-        app.state.wake_inbox = inbox_loop.wake.set
+        app.state.wake_inbox = inbox_loop.wake
         if settings.run_workers:
             inbox_loop.start()
             sender_loop.start()
@@ -65,7 +64,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # separate: `rongtuk scheduler` does; off: nobody.
         scheduler = None
         if settings.scheduler == "embedded" and settings.run_workers:
-            scheduler = Scheduler(sessionmaker, settings, after_run=sender_loop.wake.set)
+            scheduler = Scheduler(sessionmaker, settings, after_run=sender_loop.wake)
             scheduler.start()  # missed cron runs are made up in the background
         app.state.scheduler = scheduler
         # What start-up built (modules, models, the SDK) lives as long as the process: keep it out

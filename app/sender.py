@@ -23,6 +23,7 @@ from app.config import Settings
 from app.db import session_scope
 from app.line.client import LineClient, SendResult
 from app.line.errors import LineInvalidReplyToken, LinePermanent, LineRateLimited, LineRetryable
+from app.loops import Dispatcher
 from app.observability import OUTBOX_MESSAGES
 from models import OutboxKind, OutboxMessage
 from models.base import utcnow
@@ -37,17 +38,30 @@ class Sender:
     line: LineClient
     clock: Callable[[], datetime] = utcnow
 
-    async def run_once(self) -> int:
+    async def claim(self, limit: int) -> list[OutboxMessage]:
+        """Lease up to `limit` due messages, at most the oldest unsent one per chat (claim_due)."""
         async with session_scope(self.sessionmaker) as session:
-            batch = await outbox.claim_due(session, now=self.clock(), lease_seconds=self.settings.outbox_lease_seconds,
-                                           limit=self.settings.outbox_batch_size)
-        # One message per recipient per batch (claim_due), so sending them side by side keeps each
-        # chat in order.
-        results = await asyncio.gather(*(self.send(m) for m in batch), return_exceptions=True)
-        for message, result in zip(batch, results, strict=True):
-            if isinstance(result, BaseException):
-                log.error("outbox send crashed", exc_info=result, extra={"outbox_id": message.id})
+            return await outbox.claim_due(session, now=self.clock(), lease_seconds=self.settings.outbox_lease_seconds,
+                                          limit=limit)
+
+    async def run_once(self) -> int:
+        """Claim a batch and send it to the end (tests, and a drain by hand). Returns how many
+        messages were claimed. The service runs `dispatcher()` instead."""
+        batch = await self.claim(self.settings.outbox_batch_size)
+        await asyncio.gather(*(self.work(m) for m in batch))
         return len(batch)
+
+    def dispatcher(self) -> Dispatcher[OutboxMessage]:
+        """The service's loop: up to OUTBOX_CONCURRENCY messages in flight, each chat's in order
+        (claim_due), none waiting for another chat's LINE call."""
+        return Dispatcher("outbox-sender", self.claim, self.work, concurrency=self.settings.outbox_batch_size,
+                          poll_seconds=self.settings.worker_poll_seconds)
+
+    async def work(self, message: OutboxMessage) -> None:
+        try:
+            await self.send(message)
+        except Exception:
+            log.exception("outbox send crashed", extra={"outbox_id": message.id})
 
     async def send(self, message: OutboxMessage) -> None:
         if message.kind == OutboxKind.reply:

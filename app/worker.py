@@ -18,6 +18,7 @@ from app.db import session_scope
 from app.line import callback
 from app.line.client import LineClient
 from app.line.errors import LineError
+from app.loops import Dispatcher
 from app.observability import EVENT_LAG, INBOX_EVENTS
 from models import InboxEvent, InboxStatus
 from models.base import utcnow
@@ -36,22 +37,30 @@ class InboxWorker:
     # rather than after the rest of the batch.
     after_event: Callable[[], None] | None = None
 
-    async def run_once(self) -> int:
-        """Claim a batch and work it. Returns how many events were claimed.
-
-        A batch holds at most one event per chat (inbox.claim), so on PostgreSQL its events run side
-        by side, each on its own connection; SQLite has one connection, so there they run in turn."""
+    async def claim(self, limit: int) -> list[InboxEvent]:
+        """Lease up to `limit` due events, at most one per chat (inbox.claim)."""
         async with session_scope(self.sessionmaker) as session:
-            batch = await inbox.claim(session, now=self.clock(), lease_seconds=self.settings.inbox_lease_seconds,
-                                      limit=self.settings.inbox_batch_size)
+            return await inbox.claim(session, now=self.clock(), lease_seconds=self.settings.inbox_lease_seconds,
+                                     limit=limit)
+
+    async def run_once(self) -> int:
+        """Claim a batch and work it to the end (tests, and a drain by hand). Returns how many
+        events were claimed. The service runs `dispatcher()` instead."""
+        batch = await self.claim(self.settings.inbox_batch_size)
         if self.settings.is_sqlite:
             for event in batch:
-                await self._process_and_tell(event)
+                await self.work(event)
         else:
-            await asyncio.gather(*(self._process_and_tell(event) for event in batch))
+            await asyncio.gather(*(self.work(event) for event in batch))
         return len(batch)
 
-    async def _process_and_tell(self, row: InboxEvent) -> None:
+    def dispatcher(self) -> Dispatcher[InboxEvent]:
+        """The service's loop: events of different chats worked side by side (on SQLite they
+        still take turns on its one connection, but a slow LINE lookup holds only its own)."""
+        return Dispatcher("inbox-worker", self.claim, self.work, concurrency=self.settings.inbox_batch_size,
+                          poll_seconds=self.settings.worker_poll_seconds)
+
+    async def work(self, row: InboxEvent) -> None:
         await self.process(row)
         if self.after_event is not None:
             self.after_event()
