@@ -28,20 +28,18 @@ def due(model, now: datetime):
 async def claim(session: AsyncSession, model, candidates: Select, *, now: datetime, lease_seconds: float,
                 order_by) -> list:
     """Lease the due rows among the ids `candidates` selects (locked with SKIP LOCKED on
-    PostgreSQL, so replicas never claim the same row) and count the attempt. Returns them in
-    `order_by` order."""
-    candidates = candidates.where(due(model, now)).order_by(*order_by)
-    ids = list((await session.scalars(lock_skip_locked(session, candidates, model))).all())
-    if not ids:
-        return []
-    await session.execute(
+    PostgreSQL, so replicas never claim the same row) and count the attempt, in one statement
+    (UPDATE … RETURNING). Returns them in `order_by` order."""
+    chosen = lock_skip_locked(session, candidates.where(due(model, now)).order_by(*order_by), model).cte("chosen")
+    rows = (await session.scalars(
         update(model)
-        .where(model.id.in_(ids))
+        .where(model.id.in_(select(chosen.c.id)))
         .values(claim_token=str(uuid.uuid4()), claimed_until=now + timedelta(seconds=lease_seconds),
                 attempts=model.attempts + 1)
-        .execution_options(synchronize_session=False)
-    )
-    return list((await session.scalars(select(model).where(model.id.in_(ids)).order_by(*order_by))).all())
+        .returning(model),
+        execution_options={"synchronize_session": False},
+    )).all()
+    return sorted(rows, key=lambda row: tuple(getattr(row, column.key) for column in order_by))
 
 
 def backoff_seconds(attempts: int, *, base: float, cap: float = float("inf")) -> float:
