@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import ssl
+import urllib.parse
+import urllib.request
 from dataclasses import dataclass
 from typing import Any
 
@@ -56,9 +59,9 @@ class LineClient:
         self._blob: AsyncMessagingApiBlob | None = None
 
     async def open(self) -> None:
-        self._api_client = AsyncApiClient(self._config)
+        self._api_client = await _api_client(self._config)
         self._api = AsyncMessagingApi(self._api_client)
-        self._data_client = AsyncApiClient(self._data_config)
+        self._data_client = await _api_client(self._data_config)
         self._blob = AsyncMessagingApiBlob(self._data_client)
 
     async def close(self) -> None:
@@ -130,6 +133,30 @@ class LineClient:
         data = response.data
         sent = getattr(data, "sent_messages", None) if data is not None else None
         return SendResult(headers.get("x-line-request-id"), [m.id for m in sent] if sent else None)
+
+
+# Calls in flight to one host at once. The SDK's default is 5 per core; the sender keeps up to
+# OUTBOX_CONCURRENCY calls in flight, and a call waiting for a pool slot is a call held back.
+CONNECTIONS = 100
+
+
+async def _api_client(config: Configuration) -> AsyncApiClient:
+    """The SDK's client, with its aiohttp session made once more without `trust_env`.
+
+    With `trust_env=True` (hard-coded in the SDK's async REST client) aiohttp reads ~/.netrc in
+    the default thread pool before every request; at a few hundred calls a second that is a good
+    part of the process's CPU. The proxy settings it would have read (HTTPS_PROXY, NO_PROXY) are
+    read here once instead, into the SDK's own `Configuration.proxy`."""
+    host = urllib.parse.urlsplit(config.host).hostname or ""
+    proxy = urllib.request.getproxies().get(urllib.parse.urlsplit(config.host).scheme)
+    config.proxy = None if not proxy or urllib.request.proxy_bypass(host) else proxy
+    config.connection_pool_maxsize = CONNECTIONS
+    client = AsyncApiClient(config)
+    rest = client.rest_client
+    await rest.pool_manager.close()
+    connector = aiohttp.TCPConnector(limit=CONNECTIONS, ssl=ssl.create_default_context(cafile=config.ssl_ca_cert))
+    rest.pool_manager = aiohttp.ClientSession(connector=connector, trust_env=False)
+    return client
 
 
 __all__ = ["LineClient", "LineError", "SendResult"]

@@ -90,3 +90,15 @@ def test_data_base_url_defaults():
 async def test_content_needs_an_open_client():
     with pytest.raises(RuntimeError):
         await LineClient(base_url="https://api.line.me", access_token="t", timeout_seconds=1).content("1")
+
+
+async def test_the_proxy_is_read_from_the_environment_once(emulator, monkeypatch):
+    """HTTP(S)_PROXY and NO_PROXY are honoured as aiohttp's trust_env would, read at open."""
+    monkeypatch.setenv("HTTP_PROXY", closed_port_url())
+    async with opened(base_url=emulator.base_url) as line:
+        with pytest.raises(LineRetryable):  # through a proxy that is not there
+            await line.push("U1", [{"type": "text", "text": "ผ่านพร็อกซี"}], retry_key="6f0c0b39-1c49-4bd4-9c55-1d4b7a1f0001")
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1")
+    async with opened(base_url=emulator.base_url) as line:
+        await line.push("U1", [{"type": "text", "text": "ตรงถึง"}], retry_key="6f0c0b39-1c49-4bd4-9c55-1d4b7a1f0002")
+    assert [m["text"] for m in emulator.accepted_messages("U1")] == ["ตรงถึง"]
