@@ -65,7 +65,12 @@ class Settings(BaseSettings):
     webhook_max_body_bytes: int = 1_000_000
 
     # Inbox worker: how long a claimed event is ours, how often it is tried.
-    inbox_batch_size: int = 20
+    inbox_batch_size: int = 20  # per claim when the worker is run by hand (run_once)
+    # Events worked at once, of different chats (a chat's events go one at a time).
+    inbox_concurrency: int = Field(20, gt=0)
+    # How long a stored event waits before it may be worked, so that an earlier event of its chat
+    # stored a moment later by another replica goes first (app/inbox.py, ORDERING).
+    inbox_order_window_seconds: float = Field(0.1, ge=0)
     inbox_lease_seconds: float = 60.0
     inbox_max_attempts: int = 6
     inbox_retry_base_seconds: float = 2.0

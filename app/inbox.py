@@ -3,6 +3,22 @@
 A claim is a lease (app/leases.py); `finish` takes the row back only if the lease is still ours,
 in the same transaction as the handler's writes. A worker killed mid-event leaves the lease to run
 out, and the event is worked again from scratch.
+
+ORDERING. A chat's events are worked one at a time, in LINE's timestamp order. Replicas store
+events independently, so a ตอบกลับ tap and the text typed right after it may be stored in the
+other order, a few tens of ms apart; the claim would see only the text and work it under the old
+case. So an event is claimed only after it has been available for the ordering window
+(INBOX_ORDER_WINDOW_SECONDS: after it was received, or after a retry's backoff): by then an
+earlier event of its chat that LINE sent at about the same time is stored too, and goes first.
+The window is measured on two clocks, the storing replica's (received_at) and the claiming
+replica's (now); replicas on one machine share one, elsewhere they must agree (NTP) to well under
+the window, or the window shrinks by the difference.
+
+A redelivery (LINE sends again what it could not deliver, minutes later) gets the same window from
+its own receipt, never more: redelivered neighbours still sort themselves. It keeps its place by
+LINE's timestamp among its chat's pending events, so the chat's newer pending events wait for it,
+for about a window; events of its chat already worked are not redone, and one in work is not
+overtaken: the redelivery waits until it is finished.
 """
 
 from __future__ import annotations
@@ -12,7 +28,7 @@ import functools
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, exists, or_, select, update
+from sqlalchemy import and_, exists, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -151,21 +167,39 @@ def _settle(future: asyncio.Future[int], *, count: int = 0, error: BaseException
         future.set_result(count)
 
 
-async def claim(session: AsyncSession, *, now: datetime, lease_seconds: float, limit: int) -> list[InboxEvent]:
-    """Lease up to `limit` due events, oldest first, at most the earliest pending one per chat so a
-    chat's events run in LINE's timestamp order even across replicas."""
-    earlier = aliased(InboxEvent)
-    blocked_by_earlier = exists().where(
-        earlier.source_key == InboxEvent.source_key,
-        earlier.status == InboxStatus.pending,
+async def claim(session: AsyncSession, *, now: datetime, lease_seconds: float, limit: int,
+                order_window_seconds: float = 0.0) -> list[InboxEvent]:
+    """Lease up to `limit` due events, oldest first, so that a chat's events run one at a time in
+    LINE's timestamp order even across replicas.
+
+    An event is handed out only when it is the earliest pending one of its chat, no other event of
+    its chat is in work, and it has been available for `order_window_seconds` (ORDERING below)."""
+    other = aliased(InboxEvent)
+    held_back = exists().where(
+        other.source_key == InboxEvent.source_key,
+        other.status == InboxStatus.pending,
+        other.id != InboxEvent.id,
         or_(
-            earlier.event_timestamp < InboxEvent.event_timestamp,
-            and_(earlier.event_timestamp == InboxEvent.event_timestamp, earlier.id < InboxEvent.id),
+            other.event_timestamp < InboxEvent.event_timestamp,
+            and_(other.event_timestamp == InboxEvent.event_timestamp, other.id < InboxEvent.id),
+            other.claimed_until >= now,  # in work: a late earlier event waits for it to finish
         ),
     )
-    stmt = select(InboxEvent.id).where(~blocked_by_earlier).limit(limit)
+    settled = InboxEvent.available_at <= now - timedelta(seconds=order_window_seconds)
+    stmt = select(InboxEvent.id).where(settled, ~held_back).limit(limit)
     return await leases.claim(session, InboxEvent, stmt, now=now, lease_seconds=lease_seconds,
                               order_by=(InboxEvent.event_timestamp, InboxEvent.id))
+
+
+async def next_due(session: AsyncSession, *, now: datetime, order_window_seconds: float = 0.0) -> datetime | None:
+    """When the next pending event still inside its window (or its retry's backoff) may be claimed,
+    so the worker wakes then rather than at its next poll. An index range on (status, available_at)."""
+    earliest = await session.scalar(
+        select(func.min(InboxEvent.available_at))
+        .where(InboxEvent.status == InboxStatus.pending,
+               InboxEvent.available_at > now - timedelta(seconds=order_window_seconds))
+    )
+    return None if earliest is None else earliest + timedelta(seconds=order_window_seconds)
 
 
 async def finish(session: AsyncSession, event: InboxEvent, *, now: datetime) -> bool:

@@ -37,11 +37,17 @@ class InboxWorker:
     # rather than after the rest of the batch.
     after_event: Callable[[], None] | None = None
 
-    async def claim(self, limit: int) -> list[InboxEvent]:
-        """Lease up to `limit` due events, at most one per chat (inbox.claim)."""
+    async def claim(self, limit: int, *, due_in: Callable[[float], None] | None = None) -> list[InboxEvent]:
+        """Lease up to `limit` due events, at most one per chat (inbox.claim); tell `due_in` when the
+        next event still inside its ordering window falls due."""
+        window = self.settings.inbox_order_window_seconds
         async with session_scope(self.sessionmaker) as session:
-            return await inbox.claim(session, now=self.clock(), lease_seconds=self.settings.inbox_lease_seconds,
-                                     limit=limit)
+            now = self.clock()
+            batch = await inbox.claim(session, now=now, lease_seconds=self.settings.inbox_lease_seconds,
+                                      limit=limit, order_window_seconds=window)
+            if due_in is not None and (at := await inbox.next_due(session, now=now, order_window_seconds=window)):
+                due_in((at - now).total_seconds())
+        return batch
 
     async def run_once(self) -> int:
         """Claim a batch and work it to the end (tests, and a drain by hand). Returns how many
@@ -56,9 +62,11 @@ class InboxWorker:
 
     def dispatcher(self) -> Dispatcher[InboxEvent]:
         """The service's loop: events of different chats worked side by side (on SQLite they
-        still take turns on its one connection, but a slow LINE lookup holds only its own)."""
-        return Dispatcher("inbox-worker", self.claim, self.work, concurrency=self.settings.inbox_batch_size,
-                          poll_seconds=self.settings.worker_poll_seconds)
+        still take turns on its one connection, but a slow LINE lookup holds only its own). It
+        wakes when an event's ordering window ends, not at the next poll."""
+        loop = Dispatcher("inbox-worker", lambda limit: self.claim(limit, due_in=loop.due_in), self.work,
+                          concurrency=self.settings.inbox_concurrency, poll_seconds=self.settings.worker_poll_seconds)
+        return loop
 
     async def work(self, row: InboxEvent) -> None:
         await self.process(row)
