@@ -479,6 +479,43 @@ async def test_transcript_tells_the_conversation_in_order(line: Served):
     assert lines[3].endswith(f"bot → {OTHER} (push): เรื่องใหม่ #68-00042")
 
 
+async def test_a_late_answer_comes_after_the_work_is_done(line: Served):
+    # LINE took the message and spent the token at once; only its answer is slow.
+    line.emulator.add_fault(PUSH, late=True, delay_seconds=0.5, times=2)
+    token = line.emulator.issue_reply_token(chat_id=USER)
+    line.emulator.add_fault("/v2/bot/message/reply", late=True, delay_seconds=0.5)
+    key = str(uuid.uuid4())
+    with pytest.raises(asyncio.TimeoutError):
+        await line.api.push_message(push_request(), x_line_retry_key=key, _request_timeout=0.1)
+    with pytest.raises(asyncio.TimeoutError):
+        await line.api.reply_message(ReplyMessageRequest(reply_token=token, messages=[text("ok")]),
+                                     _request_timeout=0.1)
+    assert [m["via"] for m in line.emulator.accepted_messages()] == ["push", "reply"]  # before any answer
+
+    with pytest.raises(ApiException) as duplicate:  # late as well, but answered within the wait
+        await line.api.push_message(push_request(), x_line_retry_key=key, _request_timeout=2)
+    assert duplicate.value.status == 409
+    with pytest.raises(ApiException) as spent:
+        await line.api.reply_message(ReplyMessageRequest(reply_token=token, messages=[text("ok")]))
+    assert spent.value.status == 400 and error_of(spent).message == "Invalid reply token"
+    assert len(line.emulator.accepted_messages()) == 2
+
+
+async def test_a_fault_for_one_chat_leaves_the_others_alone(line: Served):
+    line.emulator.add_fault(PUSH, status=503, times=10, to=OTHER)
+    line.emulator.add_fault("/v2/bot/message/reply", status=500, times=10, to=OTHER)
+    assert (await line.api.push_message_with_http_info(push_request(USER))).status_code == 200
+    with pytest.raises(ApiException) as failed:
+        await line.api.push_message(push_request(OTHER))
+    assert failed.value.status == 503
+    mine, theirs = line.emulator.issue_reply_token(chat_id=USER), line.emulator.issue_reply_token(chat_id=OTHER)
+    await line.api.reply_message(ReplyMessageRequest(reply_token=mine, messages=[text("ok")]))
+    with pytest.raises(ApiException) as refused:
+        await line.api.reply_message(ReplyMessageRequest(reply_token=theirs, messages=[text("ok")]))
+    assert refused.value.status == 500
+    assert [m["to"] for m in line.emulator.accepted_messages()] == [USER, USER]
+
+
 # -- control endpoints, mounting, headers ---------------------------------------------------------
 
 
@@ -493,6 +530,9 @@ async def test_control_endpoints(line: Served):
     assert faulted.value.status == 503
     await http.post("/_emulator/faults", json={"path": PUSH, "status": 500, "times": 5})
     assert (await http.delete("/_emulator/faults")).status_code == 200
+    assert (await http.post("/_emulator/faults", json={"path": PUSH, "late": True})).status_code == 400
+    late = {"path": PUSH, "late": True, "delay_seconds": 0.2, "to": OTHER}
+    assert (await http.post("/_emulator/faults", json=late)).status_code == 200
     await line.api.push_message(push_request())
 
     recorded = (await http.get("/_emulator/requests")).json()

@@ -4,7 +4,8 @@ It behaves like LINE wherever the service depends on it: bearer auth, single-use
 that expire, `X-Line-Retry-Key` semantics (409 with `x-line-accepted-request-id`; a failed request
 does not consume its key), LINE's limits counted as LINE counts (checks.py) and LINE's schema
 checked with line-bot-sdk's request models (schema.py), with LINE's error bodies, profiles, and injectable
-faults (5xx, 429 with Retry-After, latency), and the content of messages users send (LINE serves
+faults (5xx, 429 with Retry-After, latency, late answers to work already done; for every chat or for
+one), and the content of messages users send (LINE serves
 it from `api-data.line.me`; the emulator serves it on its one base URL). It also plays LINE's other
 half: `deliver()` signs webhook events and POSTs them to the service, registering their reply tokens.
 
@@ -76,6 +77,8 @@ class _Fault:
     retry_after: int | None
     delay_seconds: float
     body: dict[str, Any] | None
+    to: str | None = None  # only requests to this chat (push `to`, a reply token's chat)
+    late: bool = False  # do the work now, answer after delay_seconds
 
 
 @dataclass
@@ -225,14 +228,23 @@ class LineEmulator:
         self._content[message_id] = _Content(bytes(data), content_type)
 
     def add_fault(self, path: str, *, status: int = 500, times: int = 1, retry_after: int | None = None,
-                  delay_seconds: float = 0.0, body: dict[str, Any] | None = None) -> None:
+                  delay_seconds: float = 0.0, body: dict[str, Any] | None = None, to: str | None = None,
+                  late: bool = False) -> None:
         """The next `times` API calls whose path ends with `path` get this answer instead.
 
-        `delay_seconds` sleeps first; `status=0` means delay only, then answer normally.
+        `delay_seconds` sleeps first; `status=0` means delay only, then answer normally (the work is
+        done after the delay: a request stuck on its way to LINE). `late=True` is the other way
+        round: the work is done at once (the message accepted, the reply token spent, the retry key
+        taken) and LINE's own answer comes only after `delay_seconds`, so a client that timed out
+        never hears that its request was delivered; `status` is then ignored. `to` limits the fault
+        to requests for one chat: a push's `to`, a multicast that includes it, or a reply whose
+        token was issued in that chat.
         """
         if times < 1:
             raise ValueError("times must be at least 1")
-        self._faults.append(_Fault(path, status, times, retry_after, delay_seconds, body))
+        if late and delay_seconds <= 0:
+            raise ValueError("a late answer needs delay_seconds")
+        self._faults.append(_Fault(path, status, times, retry_after, delay_seconds, body, to, late))
 
     def clear_faults(self) -> None:
         self._faults.clear()
@@ -321,7 +333,14 @@ class LineEmulator:
     async def _answer(self, record: RecordedRequest, raw: bytes) -> tuple[int, Any, dict[str, str]]:
         if record.headers.get("authorization") != f"Bearer {self.access_token}":
             raise LineApiError(401, AUTH_FAILED)
-        fault = self._take_fault(record.path)
+        fault = self._take_fault(record)
+        if fault is not None and fault.late:
+            try:
+                answer = self._route(record, raw)
+            except LineApiError as exc:
+                answer = exc.status, exc.body, exc.headers
+            await asyncio.sleep(fault.delay_seconds)
+            return answer
         if fault is not None:
             if fault.delay_seconds:
                 await asyncio.sleep(fault.delay_seconds)
@@ -329,6 +348,9 @@ class LineEmulator:
                 extra = {"retry-after": str(fault.retry_after)} if fault.retry_after is not None else {}
                 body = fault.body if fault.body is not None else {"message": _fault_message(fault.status)}
                 return fault.status, body, extra
+        return self._route(record, raw)
+
+    def _route(self, record: RecordedRequest, raw: bytes) -> tuple[int, Any, dict[str, str]]:
         if len(raw) > MAX_BODY_BYTES:
             raise LineApiError(413, "Request entity too large")
         for method, pattern, handler in self._routes:
@@ -340,14 +362,23 @@ class LineEmulator:
                 return handler(record, **match.groupdict())
         raise LineApiError(404, "Not found")
 
-    def _take_fault(self, path: str) -> _Fault | None:
+    def _take_fault(self, record: RecordedRequest) -> _Fault | None:
         for fault in self._faults:
-            if path.endswith(fault.path):
+            if record.path.endswith(fault.path) and (fault.to is None or fault.to in self._chats_of(record)):
                 fault.remaining -= 1
                 if fault.remaining == 0:
                     self._faults.remove(fault)
                 return fault
         return None
+
+    def _chats_of(self, record: RecordedRequest) -> list[str | None]:
+        """The chats a request is for, as far as a fault can tell before it is checked."""
+        body = record.json if isinstance(record.json, dict) else {}
+        if isinstance(body.get("replyToken"), str):
+            token = self._tokens.get(body["replyToken"])
+            return [token.chat_id] if token else []
+        to = body.get("to")
+        return to if isinstance(to, list) else [to]
 
     def _reply(self, record: RecordedRequest) -> tuple[int, Any, dict[str, str]]:
         body = record.json
@@ -568,10 +599,14 @@ class LineEmulator:
         @app.post("/_emulator/faults")
         async def add_fault(path: str = Body(...), status: int = Body(500), times: int = Body(1),
                             retry_after: int | None = Body(None), delay_seconds: float = Body(0.0),
-                            body: Annotated[dict[str, Any] | None, Body()] = None) -> dict[str, Any]:
-            self.add_fault(path, status=status, times=times, retry_after=retry_after,
-                           delay_seconds=delay_seconds, body=body)
-            return {}
+                            body: Annotated[dict[str, Any] | None, Body()] = None,
+                            to: str | None = Body(None), late: bool = Body(False)) -> Response:
+            try:
+                self.add_fault(path, status=status, times=times, retry_after=retry_after,
+                               delay_seconds=delay_seconds, body=body, to=to, late=late)
+            except ValueError as exc:
+                return JSONResponse({"message": str(exc)}, 400)
+            return JSONResponse({})
 
         @app.delete("/_emulator/faults")
         async def clear_faults() -> dict[str, Any]:
