@@ -43,7 +43,7 @@ class LineClient:
     """
 
     def __init__(self, *, base_url: str, access_token: str, timeout_seconds: float,
-                 data_base_url: str | None = None) -> None:
+                 data_base_url: str | None = None, max_connections: int = 64) -> None:
         base_url = base_url.rstrip("/")
         if data_base_url is None:
             data_base_url = LINE_DATA_API if base_url == LINE_API else base_url
@@ -52,6 +52,9 @@ class LineClient:
         # as `Configuration.host + path` whenever `host` is set, and the `_host` the blob API
         # hard-codes ('https://api-data.line.me') is used only when it is not. One client per host.
         self._data_config = Configuration(access_token=access_token, host=data_base_url.rstrip("/"))
+        # The SDK's default pool is cpu_count() × 5 connections: with the sender's calls side by
+        # side, one chat's hanging calls would take connections the other chats wait for.
+        self._config.connection_pool_maxsize = max_connections
         self._timeout = timeout_seconds
         self._api_client: AsyncApiClient | None = None
         self._api: AsyncMessagingApi | None = None
@@ -78,9 +81,13 @@ class LineClient:
             raise RuntimeError("LineClient is not open")
         return self._api
 
-    async def reply(self, reply_token: str, messages: list[dict[str, Any]]) -> SendResult:
+    async def reply(self, reply_token: str, messages: list[dict[str, Any]], *,
+                    timeout_seconds: float | None = None) -> SendResult:
+        """`timeout_seconds` overrides the client's: a retry that asks whether the token is spent
+        waits longer for LINE's answer."""
         request = ReplyMessageRequest.from_dict({"replyToken": reply_token, "messages": messages})
-        return await self._send(self.api.reply_message_with_http_info(request, _request_timeout=self._timeout))
+        call = self.api.reply_message_with_http_info(request, _request_timeout=timeout_seconds or self._timeout)
+        return await self._send(call)
 
     async def push(self, to: str, messages: list[dict[str, Any]], *, retry_key: str) -> SendResult:
         request = PushMessageRequest.from_dict({"to": to, "messages": messages})

@@ -2,7 +2,8 @@
 
     LineError
     ├── LineRetryable      429, 5xx, timeouts, connection errors: try again later (same retry key)
-    │   └── LineRateLimited   429; carries Retry-After
+    │   ├── LineRateLimited   429; carries Retry-After
+    │   └── LineNoAnswer      timeout, or the connection lost after sending: LINE may have done it
     └── LinePermanent      any other 4xx: LINE will never accept this request as it is
         └── LineInvalidReplyToken   400 "Invalid reply token": used or expired
 """
@@ -35,6 +36,11 @@ class LineRateLimited(LineRetryable):
     def __init__(self, message: str, *, retry_after: float | None) -> None:
         super().__init__(message, status=429)
         self.retry_after = retry_after
+
+
+class LineNoAnswer(LineRetryable):
+    """The request may have reached LINE and been carried out; we never heard (5xx, 429 and a
+    refused connection, by contrast, say LINE did nothing)."""
 
 
 class LinePermanent(LineError):
@@ -78,5 +84,7 @@ def translate(exc: BaseException) -> LineError:
             return LineInvalidReplyToken(text, status=status)
         return LinePermanent(text, status=status)
     if isinstance(exc, (asyncio.TimeoutError, aiohttp.ClientError)):
-        return LineRetryable(f"{type(exc).__name__}: {exc}".rstrip(": "))
+        text = f"{type(exc).__name__}: {exc}".rstrip(": ")
+        # A connection that was never made carried no request; any other failure may have.
+        return LineRetryable(text) if isinstance(exc, aiohttp.ClientConnectorError) else LineNoAnswer(text)
     raise TypeError(f"not a LINE error: {exc!r}") from exc
