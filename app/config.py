@@ -76,8 +76,8 @@ class Settings(BaseSettings):
     inbox_retry_base_seconds: float = 2.0
     worker_poll_seconds: float = 1.0
 
-    # Outbox sender
-    outbox_batch_size: int = 50
+    # Outbox sender: up to this many messages in flight at once (one per chat, oldest first).
+    outbox_concurrency: int = Field(32, gt=0)
     outbox_lease_seconds: float = 30.0
     outbox_retry_base_seconds: float = 1.0
     outbox_retry_max_seconds: float = 600.0
@@ -86,6 +86,15 @@ class Settings(BaseSettings):
     line_request_timeout_seconds: float = 10.0
     # LINE accepts a reply token for about a minute; past this we push instead.
     reply_token_fresh_seconds: float = 50.0
+    # A reply retried after no answer asks LINE whether the token is spent: it waits this long.
+    # A reply row's lease is its call's timeout plus a little, so that after a crash the retry
+    # comes while the token is fresh.
+    reply_probe_timeout_seconds: float = 20.0
+    # When sends to at least this many chats fail in a row (LINE is down, not one chat), the first
+    # success afterwards brings every message waiting in backoff forward; meanwhile one message
+    # is tried at least this often, so the end of the outage is seen.
+    outbox_outage_chats: int = Field(3, gt=0)
+    outbox_outage_probe_seconds: float = 2.0
     # How far ahead of our clock LINE's event timestamp may be before it is taken for a wrong one.
     line_clock_skew_seconds: float = 60.0
 

@@ -11,6 +11,10 @@ from pythonjsonlogger.json import JsonFormatter
 WEBHOOK_EVENTS = Counter("rongtuk_webhook_events_total", "Webhook events received", ["result"])
 WEBHOOK_REQUESTS = Counter("rongtuk_webhook_requests_total", "Webhook requests", ["status"])
 INBOX_EVENTS = Counter("rongtuk_inbox_events_total", "Inbox events worked", ["result"])
+# result: sent, duplicate (409: LINE had it already), retry (5xx), no_answer (timeout: LINE may have
+# done it), rate_limited (429), failed, expired, token_refused (a reply goes by push instead),
+# sent_earlier (a reply's probe found the token spent by the attempt whose answer was lost),
+# unknown_pushed (a reply's outcome never known before its token expired: pushed, maybe twice).
 OUTBOX_MESSAGES = Counter("rongtuk_outbox_requests_total", "Requests to LINE by outcome", ["kind", "result"])
 EVENT_LAG = Histogram(
     "rongtuk_event_lag_seconds", "From LINE's event timestamp to the end of its handling",

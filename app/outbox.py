@@ -12,7 +12,7 @@ import uuid
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import exists, select, update
+from sqlalchemy import case, exists, func, literal, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -60,8 +60,16 @@ async def push_many(session: AsyncSession, pushes: list[tuple[str, list[dict[str
     await session.flush()
 
 
-async def claim_due(session: AsyncSession, *, now: datetime, lease_seconds: float, limit: int) -> list[OutboxMessage]:
-    """Lease due messages, at most the oldest unsent one per recipient: a chat gets them in order."""
+async def claim_due(session: AsyncSession, *, now: datetime, lease_seconds: float, limit: int,
+                    reply_lease_seconds: float | None = None,
+                    retried_reply_lease_seconds: float | None = None) -> list[OutboxMessage]:
+    """Lease due messages, at most the oldest unsent one per recipient: a chat gets them in order.
+
+    A reply is marked attempted in the claim itself (the sender may die once the claim is
+    committed, mid-call), and leased for `reply_lease_seconds` (its call's timeout and a little), or
+    `retried_reply_lease_seconds` when an earlier attempt's outcome is unknown, so that after a
+    crash the next try comes while the token is still fresh. The rows returned keep the mark they
+    had before this claim: None means no earlier attempt can have spent the token."""
     earlier = aliased(OutboxMessage)
     blocked = exists().where(
         earlier.recipient == OutboxMessage.recipient,
@@ -69,14 +77,36 @@ async def claim_due(session: AsyncSession, *, now: datetime, lease_seconds: floa
         earlier.id < OutboxMessage.id,
     )
     stmt = select(OutboxMessage.id).where(~blocked).limit(limit)
-    return await leases.claim(session, OutboxMessage, stmt, now=now, lease_seconds=lease_seconds,
+    rows = await leases.claim(session, OutboxMessage, stmt, now=now, lease_seconds=lease_seconds,
                               order_by=(OutboxMessage.id,))
+    replies = [row.id for row in rows if row.kind == OutboxKind.reply]
+    if replies:
+        def at(seconds: float | None):  # bound as the column's type (SQLite stores text)
+            return literal(now + timedelta(seconds=seconds or 0), OutboxMessage.claimed_until.type)
+
+        await session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id.in_(replies))
+            .values(reply_attempted_at=func.coalesce(OutboxMessage.reply_attempted_at, at(0)),
+                    claimed_until=case((OutboxMessage.reply_attempted_at.is_(None),
+                                        at(reply_lease_seconds or lease_seconds)),
+                                       else_=at(retried_reply_lease_seconds or lease_seconds)))
+            .execution_options(synchronize_session=False))
+    return rows
 
 
-async def mark_reply_attempt(session: AsyncSession, message: OutboxMessage, *, now: datetime) -> None:
-    """Committed before a reply goes out: if we die before hearing back, the next try knows the
-    token may already be spent."""
-    await _update(session, message, reply_attempted_at=now)
+async def bring_forward(session: AsyncSession, *, now: datetime, limit: int | None = None) -> int:
+    """Messages waiting out a backoff after a failure become due now (LINE is back after an
+    outage); with `limit`, the ones due soonest. Returns how many."""
+    waiting = select(OutboxMessage.id).where(
+        OutboxMessage.status == OutboxStatus.pending, OutboxMessage.available_at > now,
+        OutboxMessage.last_error.is_not(None), OutboxMessage.claimed_until.is_(None))
+    if limit is not None:
+        waiting = waiting.order_by(OutboxMessage.available_at).limit(limit)
+    result = await session.execute(
+        update(OutboxMessage).where(OutboxMessage.id.in_(waiting.scalar_subquery()))
+        .values(available_at=now).execution_options(synchronize_session=False))
+    return result.rowcount
 
 
 async def mark_sent(session: AsyncSession, message: OutboxMessage, *, now: datetime, via: str,
@@ -106,13 +136,18 @@ async def switch_to_push(session: AsyncSession, message: OutboxMessage, *, now: 
 
 
 async def retry_later(session: AsyncSession, message: OutboxMessage, *, now: datetime, error: str,
-                      base_seconds: float, max_seconds: float, retry_after: float | None = None) -> None:
+                      base_seconds: float, max_seconds: float, retry_after: float | None = None,
+                      **values) -> float:
+    """Put the message back for a later try; returns the delay. `values` may restore
+    `reply_attempted_at` (LINE answered that it did nothing, so this try cannot have spent the
+    token)."""
     if retry_after is not None:
         delay = retry_after
     else:
         delay = leases.backoff_seconds(message.attempts, base=base_seconds, cap=max_seconds)
     await _update(session, message, available_at=now + timedelta(seconds=delay), last_error=error[:4000],
-                  claim_token=None, claimed_until=None)
+                  claim_token=None, claimed_until=None, **values)
+    return delay
 
 
 async def mark_failed(session: AsyncSession, message: OutboxMessage, *, now: datetime, error: str) -> None:
@@ -131,8 +166,8 @@ async def _update(session: AsyncSession, message: OutboxMessage, **values) -> No
     )
     if result.rowcount != 1:
         raise LeaseLost(f"outbox message {message.id}: lease lost")
-    for key, value in values.items():
-        setattr(message, key, value)
+    # The object is left as claimed: writes are grouped (app/group_commit.py), and a group that
+    # fails is written again change by change, with the claim token it was leased with.
 
 
 class LeaseLost(RuntimeError):

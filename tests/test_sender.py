@@ -15,6 +15,7 @@ from app.db import session_scope
 from app.line.client import LineClient
 from app.sender import Sender
 from models import OutboxMessage
+from models.base import utcnow
 from tests.conftest import ACCESS_TOKEN
 
 
@@ -205,3 +206,187 @@ async def test_messages_to_one_chat_arrive_in_order(sender, sessionmaker, emulat
     emulator.add_fault("/v2/bot/message/push", status=500)  # the first one must wait, and the rest behind it
     await _drain(sender, rounds=20)
     assert [m["text"] for m in emulator.accepted_messages("U1")] == [f"ข้อความ {i}" for i in range(4)]
+
+
+# -- side by side, and LINE misbehaving (the dispatcher, on the wall clock) -------------------------
+
+REPLY = "/v2/bot/message/reply"
+PUSH = "/v2/bot/message/push"
+
+
+@pytest.fixture
+async def live(settings, sessionmaker, emulator):
+    """A sender as the service runs it: its dispatcher, the real clock, a LINE timeout of 0.5 s."""
+    settings.line_request_timeout_seconds = 0.5
+    settings.reply_probe_timeout_seconds = 3.0
+    line = LineClient(base_url=emulator.base_url, access_token=ACCESS_TOKEN, timeout_seconds=0.5)
+    await line.open()
+    sender = Sender(sessionmaker=sessionmaker, settings=settings, line=line)
+    dispatcher = sender.dispatcher()
+    dispatcher.start()
+    yield sender
+    await dispatcher.stop()
+    await _answered(emulator)
+    await line.close()
+
+
+async def _until(check, what: str, timeout: float = 30.0) -> None:
+    async with asyncio.timeout(timeout):
+        while not await check():
+            await asyncio.sleep(0.05)
+
+
+async def _answered(emulator) -> None:
+    """Until every request LINE is sitting on has been answered (late and hanging faults)."""
+    await _until(lambda: _true(all(r.status is not None for r in emulator.requests)), "LINE's answers")
+
+
+async def _true(value: bool) -> bool:
+    return value
+
+
+async def _all_sent(sessionmaker) -> bool:
+    async with sessionmaker() as s:
+        return set((await s.scalars(select(OutboxMessage.status))).all()) == {"sent"}
+
+
+def _texts_to(emulator, to: str) -> list[str]:
+    return [m["text"] for m in emulator.accepted_messages(to)]
+
+
+def _counted(kind: str, result: str) -> float:
+    from prometheus_client import REGISTRY
+
+    return REGISTRY.get_sample_value("rongtuk_outbox_requests_total", {"kind": kind, "result": result}) or 0.0
+
+
+async def test_one_hanging_chat_does_not_hold_up_the_others(live, sessionmaker, emulator):
+    # Every call for U_HANG hangs long past our timeout; the other chats must not wait for it.
+    emulator.add_fault(PUSH, status=0, delay_seconds=8.0, times=1000, to="U_HANG")
+    now = utcnow()
+    await _push(sessionmaker, now, to="U_HANG", text="ค้าง")
+    others = [f"U{i}" for i in range(10)]
+    for n in range(2):
+        for to in others:
+            await _push(sessionmaker, now, to=to, text=f"{to} {n}")
+    live._dispatcher.wake()
+    await _until(lambda: _true(all(len(_texts_to(emulator, to)) == 2 for to in others)), "the other chats")
+    assert _texts_to(emulator, "U_HANG") == []  # still hanging: the others went past it
+    assert all(_texts_to(emulator, to) == [f"{to} 0", f"{to} 1"] for to in others)
+
+    emulator.clear_faults()  # LINE answers for U_HANG again: its message goes, once
+    await _until(lambda: _all_sent(sessionmaker), "U_HANG's message")
+    await _answered(emulator)  # the hung requests land now, with a retry key LINE has accepted
+    assert _texts_to(emulator, "U_HANG") == ["ค้าง"]
+
+
+async def test_a_storm_of_faults_then_recovery_delivers_everything_once_in_order(live, sessionmaker, emulator):
+    # LINE fails in every way for a while, for everyone: 5xx, late answers (it did the work but we
+    # timed out), 429s; then it recovers. Each fault is used up in turn.
+    for path in (PUSH, REPLY):
+        emulator.add_fault(path, status=500, times=12)
+        emulator.add_fault(path, late=True, delay_seconds=0.8, times=8)
+        emulator.add_fault(path, status=429, retry_after=1, times=3)
+        emulator.add_fault(path, status=503, times=6)
+    now = utcnow()
+    chats = [f"U{i}" for i in range(8)]
+    for to in chats:
+        await _reply(sessionmaker, now, emulator.issue_reply_token(chat_id=to), now, to=to)
+        for n in range(3):
+            await _push(sessionmaker, now, to=to, text=f"{to} {n}")
+    live._dispatcher.wake()
+    await _until(lambda: _all_sent(sessionmaker), "every message sent", timeout=60)
+    await _answered(emulator)
+    for to in chats:
+        assert _texts_to(emulator, to) == ["รับทราบ", f"{to} 0", f"{to} 1", f"{to} 2"]  # once each, in order
+    assert not emulator._faults  # the storm did happen
+
+
+async def test_late_answers_give_no_duplicates_and_no_losses(sender, sessionmaker, emulator):
+    sender.settings.reply_probe_timeout_seconds = 3.0
+    now = sender.clock_()
+    reply = await _reply(sessionmaker, now, emulator.issue_reply_token(chat_id="U1"), now, to="U1")
+    push = await _push(sessionmaker, now, to="U2", text="แจ้ง")
+    # LINE delivers at once and answers after our timeout, twice: the retry's answer is late too,
+    # but the probe of a reply waits longer for it.
+    emulator.add_fault(REPLY, late=True, delay_seconds=1.0, times=2)
+    emulator.add_fault(PUSH, late=True, delay_seconds=1.0)
+    await _drain(sender)
+    await _answered(emulator)
+    stored_reply, stored_push = await _get(sessionmaker, reply.id), await _get(sessionmaker, push.id)
+    assert (stored_reply.status, stored_reply.sent_via) == ("sent", "reply")
+    assert "earlier attempt" in stored_reply.last_error
+    assert (stored_push.status, stored_push.sent_via) == ("sent", "push") and "409" in stored_push.last_error
+    assert [m["via"] for m in emulator.accepted_messages()] == ["reply", "push"]
+
+
+async def test_a_claimed_reply_whose_process_died_before_the_call_is_sent_once(sender, sessionmaker, emulator):
+    now = sender.clock_()
+    row = await _reply(sessionmaker, now, emulator.issue_reply_token(chat_id="U1"), now)
+    assert [m.id for m in await sender.claim(10)] == [row.id]  # ... and the process dies
+    restarted = Sender(sessionmaker=sessionmaker, settings=sender.settings, line=sender.line, clock=sender.clock_)
+    assert await restarted.run_once() == 0  # still leased
+    sender.clock_.advance(sender.settings.line_request_timeout_seconds + 2.5)  # the short reply lease ran out
+    assert await restarted.run_once() == 1
+    stored = await _get(sessionmaker, row.id)
+    assert (stored.status, stored.sent_via) == ("sent", "reply")
+    assert len(emulator.accepted_messages("U1")) == 1
+
+
+async def test_a_reply_whose_process_died_mid_call_is_found_delivered(sender, sessionmaker, emulator):
+    now = sender.clock_()
+    row = await _reply(sessionmaker, now, emulator.issue_reply_token(chat_id="U1"), now)
+    emulator.add_fault(REPLY, late=True, delay_seconds=1.0)
+    [claimed] = await sender.claim(10)
+    call = asyncio.create_task(sender.send(claimed))
+    await _until(lambda: _true(len(emulator.accepted_messages("U1")) == 1), "LINE taking the reply")
+    call.cancel()  # the process dies before LINE's answer
+    with pytest.raises(asyncio.CancelledError):
+        await call
+    sender.clock_.advance(sender.settings.line_request_timeout_seconds + 2.5)
+    restarted = Sender(sessionmaker=sessionmaker, settings=sender.settings, line=sender.line, clock=sender.clock_)
+    assert await restarted.run_once() == 1
+    await _answered(emulator)
+    stored = await _get(sessionmaker, row.id)
+    assert (stored.status, stored.sent_via) == ("sent", "reply") and "earlier attempt" in stored.last_error
+    assert len(emulator.accepted_messages("U1")) == 1
+
+
+async def test_a_reply_never_answered_until_its_token_expired_is_pushed_and_counted(sender, sessionmaker, emulator):
+    now = sender.clock_()
+    row = await _reply(sessionmaker, now, emulator.issue_reply_token(chat_id="U1"), now)
+    emulator.add_fault(REPLY, status=0, delay_seconds=1.0)  # no answer in time
+    before = _counted("reply", "unknown_pushed")
+    await sender.run_once()
+    sender.clock_.advance(sender.settings.reply_token_fresh_seconds)
+    await _drain(sender)
+    await _answered(emulator)
+    stored = await _get(sessionmaker, row.id)
+    assert (stored.status, stored.sent_via) == ("sent", "push")  # the direction chosen: at least once
+    assert _counted("reply", "unknown_pushed") == before + 1
+
+
+async def test_a_5xx_to_a_reply_takes_back_the_attempted_mark(sender, sessionmaker, emulator):
+    # LINE said it did nothing, so a later "Invalid reply token" is not taken for delivery.
+    now = sender.clock_()
+    row = await _reply(sessionmaker, now, emulator.issue_reply_token(chat_id="U1"), now)
+    emulator.add_fault(REPLY, status=500)
+    await sender.run_once()
+    assert (await _get(sessionmaker, row.id)).reply_attempted_at is None
+    emulator.reset()  # LINE forgets the token: it is refused, and the message goes by push
+    await _drain(sender)
+    assert (await _get(sessionmaker, row.id)).sent_via == "push"
+    assert [m["via"] for m in emulator.accepted_messages("U1")] == ["push"]
+
+
+async def test_429_pauses_every_chat_until_retry_after(sender, sessionmaker, emulator):
+    now = sender.clock_()
+    await _push(sessionmaker, now, to="U1")
+    emulator.add_fault(PUSH, status=429, retry_after=30)
+    await sender.run_once()
+    await _push(sessionmaker, now, to="U2")  # another chat: LINE's limit is the channel's
+    sender.clock_.advance(10)
+    assert await sender.run_once() == 0
+    sender.clock_.advance(21)
+    assert await sender.run_once() == 2
+    assert {m["to"] for m in emulator.accepted_messages()} == {"U1", "U2"}

@@ -1,0 +1,74 @@
+"""Group commit: many small writes, one transaction.
+
+A caller awaits `apply(change)`, where `change(session)` writes one thing. Changes that arrive while
+a transaction is being written wait for it and go together in the next one, so under load a
+transaction carries many changes and when idle a change is written at once. If a group's
+transaction fails, each of its changes is written again in a transaction of its own: one change's
+error (a lost lease, a constraint) reaches its own caller only, never the others in its group.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from app.db import session_scope
+
+log = logging.getLogger(__name__)
+
+Change = Callable[[AsyncSession], Awaitable[Any]]
+
+
+class GroupCommit:
+    def __init__(self, sessionmaker: async_sessionmaker[AsyncSession], *, max_group: int = 200) -> None:
+        self.sessionmaker = sessionmaker
+        self.max_group = max_group
+        self._waiting: list[tuple[Change, asyncio.Future]] = []
+        self._writer: asyncio.Task | None = None
+
+    async def apply(self, change: Change) -> Any:
+        """Write `change` with whatever else is waiting; returns what it returned, or raises what
+        it raised when written alone. A caller cancelled meanwhile does not stop the write."""
+        future = asyncio.get_running_loop().create_future()
+        self._waiting.append((change, future))
+        if self._writer is None or self._writer.done():
+            self._writer = asyncio.create_task(self._write_groups(), name="group-commit")
+        return await asyncio.shield(future)
+
+    async def _write_groups(self) -> None:
+        while self._waiting:
+            group, self._waiting = self._waiting[:self.max_group], self._waiting[self.max_group:]
+            try:
+                await self._write(group)
+            except BaseException as exc:  # cancelled (shutdown): nobody waits for ever
+                for _, future in group:
+                    _settle(future, exc=exc if isinstance(exc, Exception) else RuntimeError("write cancelled"))
+                raise
+
+    async def _write(self, group: list[tuple[Change, asyncio.Future]]) -> None:
+        try:
+            async with session_scope(self.sessionmaker) as session:
+                results = [await change(session) for change, _ in group]
+        except Exception as exc:
+            if len(group) == 1:
+                _settle(group[0][1], exc=exc)
+                return
+            log.info("group write failed: writing its changes one by one", extra={"changes": len(group)})
+            for item in group:
+                await self._write([item])
+            return
+        for (_, future), result in zip(group, results, strict=True):
+            _settle(future, result=result)
+
+
+def _settle(future: asyncio.Future, *, result: Any = None, exc: BaseException | None = None) -> None:
+    if future.done():
+        return
+    if exc is not None:
+        future.set_exception(exc)
+    else:
+        future.set_result(result)
