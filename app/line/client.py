@@ -54,7 +54,7 @@ class LineClient:
         self._data_config = Configuration(access_token=access_token, host=data_base_url.rstrip("/"))
         # The SDK's default pool is cpu_count() × 5 connections: with the sender's calls side by
         # side, one chat's hanging calls would take connections the other chats wait for.
-        self._config.connection_pool_maxsize = max_connections
+        self._config.connection_pool_maxsize = self._data_config.connection_pool_maxsize = max_connections
         self._timeout = timeout_seconds
         self._api_client: AsyncApiClient | None = None
         self._api: AsyncMessagingApi | None = None
@@ -142,11 +142,6 @@ class LineClient:
         return SendResult(headers.get("x-line-request-id"), [m.id for m in sent] if sent else None)
 
 
-# Calls in flight to one host at once. The SDK's default is 5 per core; the sender keeps up to
-# OUTBOX_CONCURRENCY calls in flight, and a call waiting for a pool slot is a call held back.
-CONNECTIONS = 100
-
-
 async def _api_client(config: Configuration) -> AsyncApiClient:
     """The SDK's client, with its aiohttp session made once more without `trust_env`.
 
@@ -154,14 +149,14 @@ async def _api_client(config: Configuration) -> AsyncApiClient:
     the default thread pool before every request; at a few hundred calls a second that is a good
     part of the process's CPU. The proxy settings it would have read (HTTPS_PROXY, NO_PROXY) are
     read here once instead, into the SDK's own `Configuration.proxy`."""
-    host = urllib.parse.urlsplit(config.host).hostname or ""
-    proxy = urllib.request.getproxies().get(urllib.parse.urlsplit(config.host).scheme)
-    config.proxy = None if not proxy or urllib.request.proxy_bypass(host) else proxy
-    config.connection_pool_maxsize = CONNECTIONS
+    url = urllib.parse.urlsplit(config.host)
+    proxy = urllib.request.getproxies().get(url.scheme)
+    config.proxy = None if not proxy or urllib.request.proxy_bypass(url.hostname or "") else proxy
     client = AsyncApiClient(config)
     rest = client.rest_client
     await rest.pool_manager.close()
-    connector = aiohttp.TCPConnector(limit=CONNECTIONS, ssl=ssl.create_default_context(cafile=config.ssl_ca_cert))
+    connector = aiohttp.TCPConnector(limit=config.connection_pool_maxsize,
+                                     ssl=ssl.create_default_context(cafile=config.ssl_ca_cert))
     rest.pool_manager = aiohttp.ClientSession(connector=connector, trust_env=False)
     return client
 
