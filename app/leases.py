@@ -3,13 +3,19 @@ each other. A claim marks rows with a fresh token and an expiry, committed befor
 a worker that dies leaves the lease to run out, and the row is claimed again. A try that fails
 puts the row back for later, after an exponential backoff.
 
+Each claim also records who made it (`claimed_by`, the worker id: stable across a worker's
+restarts), so a worker that starts again releases what it held when it died (`release_held`) and
+those rows are claimable at once instead of after their lease. A claim takes its owner from the
+`owner` argument or, by default, from `OWNER`, which the worker sets once for everything it runs.
+
 Both tables have the columns this needs: status, available_at, claimed_until, claim_token,
-attempts."""
+claimed_by, attempts."""
 
 from __future__ import annotations
 
 import random
 import uuid
+from contextvars import ContextVar
 from datetime import datetime, timedelta
 
 from sqlalchemy import Select, and_, or_, select, update
@@ -19,6 +25,10 @@ from app.dialect import lock_skip_locked
 from app.errors import NotFound, TransitionNotAllowed
 
 
+# The worker id claims are made for when a caller names none (app/workers.py sets it).
+OWNER: ContextVar[str | None] = ContextVar("lease_owner", default=None)
+
+
 def due(model, now: datetime):
     """Rows waiting to be worked: pending, past their backoff, and not leased by anyone."""
     return and_(model.status == "pending", model.available_at <= now,
@@ -26,20 +36,33 @@ def due(model, now: datetime):
 
 
 async def claim(session: AsyncSession, model, candidates: Select, *, now: datetime, lease_seconds: float,
-                order_by) -> list:
+                order_by, owner: str | None = None) -> list:
     """Lease the due rows among the ids `candidates` selects (locked with SKIP LOCKED on
-    PostgreSQL, so replicas never claim the same row) and count the attempt, in one statement
-    (UPDATE … RETURNING). Returns them in `order_by` order."""
+    PostgreSQL, so replicas never claim the same row) for `owner` (default: `OWNER`) and count the
+    attempt, in one statement (UPDATE … RETURNING). Returns them in `order_by` order."""
     chosen = lock_skip_locked(session, candidates.where(due(model, now)).order_by(*order_by), model).cte("chosen")
     rows = (await session.scalars(
         update(model)
         .where(model.id.in_(select(chosen.c.id)))
         .values(claim_token=str(uuid.uuid4()), claimed_until=now + timedelta(seconds=lease_seconds),
-                attempts=model.attempts + 1)
+                claimed_by=owner if owner is not None else OWNER.get(), attempts=model.attempts + 1)
         .returning(model),
         execution_options={"synchronize_session": False},
     )).all()
     return sorted(rows, key=lambda row: tuple(getattr(row, column.key) for column in order_by))
+
+
+async def release_held(session: AsyncSession, model, *, owner: str) -> int:
+    """Give back the leases `owner` holds on rows still pending: called by a worker as it starts,
+    when whatever it claimed before is no longer being worked by anyone (it died, or stopped
+    mid-item). Returns how many were released."""
+    result = await session.execute(
+        update(model)
+        .where(model.claimed_by == owner, model.status == "pending", model.claim_token.is_not(None))
+        .values(claim_token=None, claimed_until=None)
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount
 
 
 def backoff_seconds(attempts: int, *, base: float, cap: float = float("inf")) -> float:

@@ -43,6 +43,7 @@ class OutboxMessage(Base):
     available_at: Mapped[datetime] = mapped_column(default=utcnow)
     claimed_until: Mapped[datetime | None]
     claim_token: Mapped[str | None] = mapped_column(String(36))
+    claimed_by: Mapped[str | None] = mapped_column(String(100))  # the worker id of the last claim
     # Set when a reply was tried and its outcome is unknown (timeout, crash): see app/outbox.py.
     reply_attempted_at: Mapped[datetime | None]
     last_error: Mapped[str | None] = mapped_column(Text)
