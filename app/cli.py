@@ -16,9 +16,14 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="rongtuk", description="Rongtuk 1555 — @ร้องทุกข์ 1555 LINE service")
     sub = parser.add_subparsers(dest="command", required=True)
 
-    serve = sub.add_parser("serve", help="run the web service (webhook, API, workers)")
+    serve = sub.add_parser("serve", help="run the web service (webhook, API) and, in a process of its own, the workers")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
+
+    worker = sub.add_parser("worker", help="run the inbox worker, the outbox sender and (SCHEDULER=embedded) the "
+                                           "scheduled jobs in this process")
+    worker.add_argument("--wake-fd", type=int, help=argparse.SUPPRESS)  # from `rongtuk serve`
+    worker.add_argument("--parent-pid", type=int, help=argparse.SUPPRESS)
 
     db = sub.add_parser("db", help="database schema")
     db.add_subparsers(dest="db_command", required=True).add_parser("upgrade", help="apply migrations")
@@ -103,8 +108,39 @@ def _serve(args) -> int:
         asyncio.run(_prepare_embedded())
     from app.main import create_app
 
-    uvicorn.run(create_app(settings), host=args.host, port=args.port, log_config=None, access_log=False)
+    if settings.worker_mode != "process":
+        uvicorn.run(create_app(settings), host=args.host, port=args.port, log_config=None, access_log=False)
+        return 0
+    from app import wakeups, workers
+
+    ours, theirs = wakeups.pair()
+    config = uvicorn.Config(create_app(settings, wake=wakeups.sender(ours)), host=args.host, port=args.port,
+                            log_config=None, access_log=False)
+    child = [sys.executable, "-m", "app.cli", "worker", "--wake-fd", str(theirs.fileno()),
+             "--parent-pid", str(os.getpid())]
+    env = {**os.environ, "WORKER_ID": workers.worker_id(settings, port=args.port)}
+    with asyncio.Runner(loop_factory=config.get_loop_factory()) as runner:
+        runner.run(_serve_with_worker(config, child, env, theirs.fileno()))
     return 0
+
+
+async def _serve_with_worker(config, child: list[str], env: dict[str, str], wake_fd: int) -> None:
+    """The web server, and the worker process beside it for as long as it runs."""
+    import signal
+
+    from app.line.testing import Server
+    from app.supervisor import Supervisor
+
+    server = Server(config)  # leaves the signals to us: the worker is stopped before we exit
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, lambda: setattr(server, "should_exit", True))
+    supervisor = Supervisor(child, env=env, pass_fds=(wake_fd,))
+    supervisor.start()
+    try:
+        await server.serve()
+    finally:
+        await supervisor.stop()
 
 
 def _client_host(host: str) -> str:
@@ -311,6 +347,22 @@ def _scheduler(args) -> int:
     return 0
 
 
+def _worker(args) -> int:
+    if args.parent_pid is not None:  # started by `rongtuk serve`: never outlive it
+        from app.supervisor import die_with_parent
+
+        die_with_parent(args.parent_pid)
+    settings = get_settings()
+    from app import workers
+    from app.observability import setup_logging
+
+    setup_logging(settings.log_level, json=settings.log_json)
+    import uvloop
+
+    uvloop.run(workers.serve(settings, wake_fd=args.wake_fd, parent_pid=args.parent_pid))
+    return 0
+
+
 def _demo(args) -> int:
     from app import demo
 
@@ -344,7 +396,7 @@ class _session:
 
 _COMMANDS = {"serve": _serve, "db": _db, "agencies": _agencies, "invite": _invite, "digest": _digest, "kpi": _kpi,
              "privacy": _privacy, "inbox": _inbox, "outbox": _outbox,
-             "scheduler": _scheduler, "demo": _demo,
+             "scheduler": _scheduler, "worker": _worker, "demo": _demo,
              "line-emulator": _line_emulator}
 
 if __name__ == "__main__":

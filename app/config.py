@@ -128,7 +128,17 @@ class Settings(BaseSettings):
     # Personal data (PDPA): complainant contact is erased this many days after a case closes.
     pii_retention_days: int = 365
 
+    # Where the inbox worker, the outbox sender and (SCHEDULER=embedded) the scheduler run:
+    # "process" — `rongtuk serve` starts `rongtuk worker` beside the web process and supervises it;
+    # "inline" — inside the web process's event loop (the test harness, `rongtuk demo`);
+    # "off" — not here (`rongtuk worker` runs elsewhere). RUN_WORKERS=false, the older setting,
+    # still means "off".
+    workers: Literal["process", "inline", "off"] = "process"
     run_workers: bool = True
+    # Who holds a lease (claimed_by): stable across the worker's restarts, so a worker that starts
+    # again releases at once what it held when it died. Empty: this host and the serving port (or
+    # the working directory and database); set it when several workers share a host otherwise.
+    worker_id: str = Field("", max_length=100)
 
     # Scheduler (app/scheduler.py): "embedded" runs the jobs inside `rongtuk serve`, "separate"
     # only in `rongtuk scheduler`, "off" nowhere. Crontabs are read in `timezone`.
@@ -155,6 +165,10 @@ class Settings(BaseSettings):
     @property
     def line_clock_skew(self) -> timedelta:
         return timedelta(seconds=self.line_clock_skew_seconds)
+
+    @property
+    def worker_mode(self) -> Literal["process", "inline", "off"]:
+        return self.workers if self.run_workers else "off"
 
     @property
     def is_sqlite(self) -> bool:

@@ -150,6 +150,7 @@ async def run(out: TextIO, *, workdir: Path | None = None) -> int:
                             line_channel_secret="demo-secret", line_channel_access_token="demo-token",
                             admin_api_token="demo-admin", worker_poll_seconds=0.05, log_json=False,
                             log_level="WARNING", line_api_base_url="http://127.0.0.1:1",  # replaced below
+                            workers="inline",  # the workers in this event loop, beside the emulator
                             scheduler="off")  # a scripted day: no reminders or digests from the wall clock
         engine = create_engine(database_url)
         try:

@@ -1,5 +1,7 @@
-"""create_app(): the FastAPI service. Its lifespan opens the database and the LINE client and
-starts the inbox worker, the outbox sender and (SCHEDULER=embedded) the scheduler."""
+"""create_app(): the FastAPI service. Its lifespan opens the database and the LINE client (the
+media relay uses it) and, with WORKERS=inline, runs the workers in this event loop too
+(app/workers.py). With WORKERS=process (the default) `rongtuk serve` runs them in a process of its
+own beside this one (app/supervisor.py) and passes `wake`, so that what the web stores wakes them."""
 
 from __future__ import annotations
 
@@ -11,77 +13,72 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from linebot.v3.webhook import SignatureValidator
 
-from app import errors
+from app import errors, wakeups, workers
 from app.api import cases, health, kpi, kpi_evidence, media, metrics, ops, registry, sla, webhook
 from app.config import Settings, get_settings
 from app.db import create_engine, create_sessionmaker
 from app.inbox import InboxWriter
-from app.line.client import LineClient
-from app.scheduler import Scheduler
-from app.sender import Sender
 from app.web import routes as web
-from app.worker import InboxWorker
 
 log = logging.getLogger(__name__)
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
+def create_app(settings: Settings | None = None, *, wake: wakeups.Wake | None = None) -> FastAPI:
+    """`wake`: where the web's new work is announced (WORKERS=process: the worker's socket); with
+    WORKERS=inline the workers in this process, with off nobody."""
     settings = settings or get_settings()
-    line_base_url = settings.line_api_base_url
-    line_data_url = settings.line_data_api_base_url
+    line_base_url, _ = workers.line_urls(settings)
     emulator = None
     if settings.uses_embedded_emulator:  # development without LINE: talk to our own stand-in
         from app.line.emulator import LineEmulator
 
-        line_base_url = line_data_url = settings.public_base_url.rstrip("/") + settings.embedded_emulator_path
         emulator = LineEmulator(channel_secret=settings.line_channel_secret,
                                 access_token=settings.line_channel_access_token,
                                 webhook_url=settings.public_base_url.rstrip("/") + "/webhook")
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        mode = settings.worker_mode
+        woken = wake or wakeups.Wake()
         engine = create_engine(settings.database_url)
-        sessionmaker = create_sessionmaker(engine)
-        line = LineClient(base_url=line_base_url, data_base_url=line_data_url,
-                          access_token=settings.line_channel_access_token,
-                          timeout_seconds=settings.line_request_timeout_seconds)
+        # A web session that writes outbox rows or inbox events wakes the workers when it commits.
+        sessionmaker = create_sessionmaker(engine, sync_session_class=wakeups.session_class(woken))
+        # On SQLite the webhook keeps a connection of its own unless the workers share this event
+        # loop: it then never queues behind an API request for the process's one connection, and
+        # meets the worker process's transactions in SQLite's own locking, with WAL and busy_timeout.
+        writer_engine = engine
+        if settings.is_sqlite and mode != "inline":
+            writer_engine = create_engine(settings.database_url)
+        line = workers.line_client(settings)
         await line.open()
-        worker = InboxWorker(sessionmaker=sessionmaker, settings=settings, line=line)
-        sender = Sender(sessionmaker=sessionmaker, settings=settings, line=line)
-        sender_loop = sender.dispatcher()
-        inbox_loop = worker.dispatcher()
-        worker.after_event = sender_loop.wake
         app.state.engine = engine
-        app.state.inbox_writer = InboxWriter(engine)
+        app.state.inbox_writer = InboxWriter(writer_engine)
         app.state.sessionmaker = sessionmaker
         app.state.line = line
-        app.state.worker, app.state.sender = worker, sender
-        app.state.wake_inbox = inbox_loop.wake
-        if settings.run_workers:
-            inbox_loop.start()
-            sender_loop.start()
-        # SCHEDULER=embedded: this process runs the jobs too (once per tick across replicas);
-        # separate: `rongtuk scheduler` does; off: nobody.
-        scheduler = None
-        if settings.scheduler == "embedded" and settings.run_workers:
-            scheduler = Scheduler(sessionmaker, settings, after_run=sender_loop.wake)
-            scheduler.start()  # missed cron runs are made up in the background
-        app.state.scheduler = scheduler
+        inline = None
+        if mode == "inline":
+            inline = workers.Workers(sessionmaker, settings, line=line, owner=workers.worker_id(settings))
+            woken.bind(inbox=inline.wake_inbox, outbox=inline.wake_outbox)
+            app.state.worker, app.state.sender = inline.inbox, inline.sender
+            app.state.scheduler = inline.scheduler
+            await inline.start()
+        app.state.wake_inbox = woken.inbox
         # What start-up built (modules, models, the SDK) lives as long as the process: keep it out
         # of the collector's full scans, which otherwise pause every request for 100+ ms.
         gc.freeze()
-        log.info("service started", extra={"line_api": line_base_url, "database": engine.url.render_as_string()})
+        log.info("service started", extra={"line_api": line_base_url, "workers": mode,
+                                           "database": engine.url.render_as_string()})
         try:
             yield
         finally:
-            if scheduler is not None:
-                await scheduler.shutdown()
-            await inbox_loop.stop()
-            await sender_loop.stop()
+            if inline is not None:
+                await inline.stop()
             await app.state.inbox_writer.close()
             await line.close()
             if emulator is not None:
                 await emulator.aclose()
+            if writer_engine is not engine:
+                await writer_engine.dispose()
             await engine.dispose()
 
     app = FastAPI(title="Rongtuk 1555", version="0.1.0", lifespan=lifespan,

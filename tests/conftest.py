@@ -136,6 +136,7 @@ def settings(database_url, line_emulator):
         line_channel_secret=SECRET, line_channel_access_token=ACCESS_TOKEN, admin_api_token=ADMIN_TOKEN,
         line_api_base_url=line_emulator.base_url, worker_poll_seconds=0.05, log_json=False,
         outbox_retry_base_seconds=0.05, inbox_retry_base_seconds=0.05, line_request_timeout_seconds=2.0,
+        workers="inline",  # the workers in the test's event loop: tests drive and wait on them directly
         scheduler="off",  # tests drive scheduled jobs themselves (tests/test_scheduler.py), never the wall clock
     )
 

@@ -3,6 +3,7 @@ at once what it held, on both tables; other workers' leases and finished rows st
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime
 
 from sqlalchemy import select
@@ -81,3 +82,29 @@ async def test_a_worker_starting_again_releases_only_its_own_pending_leases(sess
         rows = {e.webhook_event_id: e for e in (await s.scalars(select(InboxEvent))).all()}
     assert rows["done"].status == "done"
     assert rows["theirs"].claim_token == theirs[0].claim_token  # another worker's lease is left alone
+
+
+async def test_workers_release_their_earlier_leases_as_they_start(settings, emulator, sessionmaker):
+    """An event leased for ten minutes by this worker's previous run is worked as soon as the
+    worker starts again, not after the lease."""
+    from app.line.testing import serve_asgi
+    from app.main import create_app
+    from app.line import events
+
+    settings.worker_id = "host-a:8000"
+    async with session_scope(sessionmaker) as s:
+        await inbox.record(await s.connection(), [events.text_message("U1", "สวัสดี")], now=datetime.now(UTC))
+    async with session_scope(sessionmaker) as s:
+        token = leases.OWNER.set("host-a:8000")
+        try:
+            [held] = await inbox.claim(s, now=datetime.now(UTC), lease_seconds=600, limit=10)
+        finally:
+            leases.OWNER.reset(token)
+    async with serve_asgi(create_app(settings)) as url:
+        emulator.webhook_url = url + "/webhook"
+        async with asyncio.timeout(30):
+            while not emulator.accepted_messages("U1"):
+                await asyncio.sleep(0.02)
+    async with sessionmaker() as s:
+        row = await s.get(InboxEvent, held.id)
+    assert (row.status, row.attempts, row.claimed_by) == ("done", 2, "host-a:8000")

@@ -18,9 +18,10 @@ from app.line.emulator import LineEmulator
 from models import InboxEvent, OutboxMessage
 
 
-class _Server(uvicorn.Server):
+class Server(uvicorn.Server):
     # Several servers may run at once in one process; each would swap the SIGINT/SIGTERM
-    # handlers and restore them out of order. Leave signals to the host process.
+    # handlers and restore them out of order (and re-raise them on exit). Leave signals to the
+    # host process.
     @contextlib.contextmanager
     def capture_signals(self) -> Iterator[None]:
         yield
@@ -36,7 +37,7 @@ async def serve_asgi(
 ) -> AsyncIterator[str]:
     """Serve `app` on a free port; yields its base URL (`http://127.0.0.1:PORT`), stops on exit."""
     config = uvicorn.Config(app, host=host, port=0, log_level=log_level, access_log=False)
-    server = _Server(config)
+    server = Server(config)
     task = asyncio.create_task(server.serve())
     try:
         async with asyncio.timeout(startup_timeout_seconds):
