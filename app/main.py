@@ -13,7 +13,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from linebot.v3.webhook import SignatureValidator
 
-from app import errors, wakeups, workers
+from app import errors, wakeups, webhook_first, workers
 from app.api import cases, health, kpi, kpi_evidence, media, metrics, ops, registry, sla, webhook
 from app.config import Settings, get_settings
 from app.db import create_engine, create_sessionmaker
@@ -45,10 +45,12 @@ def create_app(settings: Settings | None = None, *, wake: wakeups.Wake | None = 
         sessionmaker = create_sessionmaker(engine, sync_session_class=wakeups.session_class(woken))
         # On SQLite the webhook keeps a connection of its own unless the workers share this event
         # loop: it then never queues behind an API request for the process's one connection, and
-        # meets the worker process's transactions in SQLite's own locking, with WAL and busy_timeout.
+        # meets the worker process's transactions in SQLite's locking (WAL, busy_timeout), going
+        # before their next one (app/webhook_first.py).
         writer_engine = engine
         if settings.is_sqlite and mode != "inline":
             writer_engine = create_engine(settings.database_url)
+            webhook_first.webhook_writes(writer_engine)
         line = workers.line_client(settings)
         await line.open()
         app.state.engine = engine

@@ -88,7 +88,8 @@ class Supervisor:
 
 def die_with_parent(parent_pid: int) -> None:
     """In the worker, first thing: SIGTERM when the parent dies (Linux); exit at once if it already
-    has (it may have died before the call)."""
+    has (it may have died before the call). (It keeps its CPU priority: a worker running niced
+    while it holds SQLite's write lock would keep the webhook waiting whenever the cores are busy.)"""
     if sys.platform.startswith("linux"):
         try:
             libc = ctypes.CDLL(None, use_errno=True)

@@ -107,10 +107,11 @@ class Workers:
 async def serve(settings: Settings, *, wake_fd: int | None = None, parent_pid: int | None = None) -> None:
     """`rongtuk worker`: run the workers until SIGTERM or SIGINT, or until the parent `rongtuk serve`
     is gone (`parent_pid`). `wake_fd`: the socket the web process sends wake-ups on."""
-    from app import migrations, wakeups
+    from app import migrations, wakeups, webhook_first
     from app.db import create_engine, create_sessionmaker
 
     engine = create_engine(settings.database_url)
+    webhook_first.worker_transactions(engine)  # SQLite: the webhook's writes go first
     line = line_client(settings)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

@@ -1,0 +1,82 @@
+"""On SQLite, the webhook's writes go before the workers' next transaction.
+
+The web process and the worker process write to one file, and SQLite has one writer at a time.
+A writer that finds the file locked sleeps in SQLite's busy handler (1, 2, 5, 10 … 100 ms), and a
+busy worker commits and begins its next transaction within a millisecond: the webhook's INSERT
+could sleep through gap after gap while LINE waits for its 200. So the two take turns through an
+advisory lock beside the database (`<file>-webhook.lock`): the webhook's writer holds it
+exclusively while it writes; the worker takes it shared, for an instant, before each BEGIN. The
+webhook then waits at most for the one worker transaction in progress (they are short: none stays
+open while LINE is called), never for the ones after it. The kernel drops the lock with the
+process, so a process killed while holding it blocks nobody. Neither side waits for the other
+longer than a bound (it then goes on as without the lock, SQLite's own locking still decides): a
+turn missed costs latency, never a stall.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import time
+from pathlib import Path
+
+from sqlalchemy import event
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+
+WEBHOOK_WAITS_SECONDS = 0.005  # for a worker to let go of its instant's share
+WORKER_WAITS_SECONDS = 0.05  # for the webhook's write
+
+
+def _flock(fd: int, how: int, within: float) -> bool:
+    """flock without blocking past `within` seconds (the callers run on an event loop)."""
+    deadline = time.monotonic() + within
+    while True:
+        try:
+            fcntl.flock(fd, how | fcntl.LOCK_NB)
+            return True
+        except BlockingIOError:
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(0.0002)
+
+
+def _lock_file(engine: AsyncEngine) -> int | None:
+    url = make_url(engine.url)
+    if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:":
+        return None
+    return os.open(Path(url.database).with_name(Path(url.database).name + "-webhook.lock"),
+                   os.O_RDWR | os.O_CREAT, 0o600)
+
+
+def webhook_writes(engine: AsyncEngine) -> None:
+    """Every statement on `engine` (the webhook writer's own) holds the lock exclusively."""
+    fd = _lock_file(engine)
+    if fd is None:
+        return
+
+    @event.listens_for(engine.sync_engine, "before_cursor_execute")
+    def _take(*_args) -> None:
+        _flock(fd, fcntl.LOCK_EX, WEBHOOK_WAITS_SECONDS)  # a worker holds it shared for an instant
+
+    @event.listens_for(engine.sync_engine, "after_cursor_execute")
+    def _give(*_args) -> None:
+        fcntl.flock(fd, fcntl.LOCK_UN)
+
+    @event.listens_for(engine.sync_engine, "handle_error")
+    def _give_on_error(_context) -> None:
+        fcntl.flock(fd, fcntl.LOCK_UN)
+
+
+def worker_transactions(engine: AsyncEngine) -> None:
+    """Each transaction on `engine` begins only while the webhook is not writing."""
+    fd = _lock_file(engine)
+    if fd is None:
+        return
+
+    def _wait_for_webhook(_conn) -> None:
+        if _flock(fd, fcntl.LOCK_SH, WORKER_WAITS_SECONDS):  # while the webhook writes: a millisecond
+            fcntl.flock(fd, fcntl.LOCK_UN)
+
+    event.listen(engine.sync_engine, "begin", _wait_for_webhook, insert=True)  # before BEGIN IMMEDIATE
