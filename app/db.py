@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 
@@ -18,7 +18,8 @@ from sqlalchemy.ext.asyncio import (
 from app.dialect import PercentileCont
 
 
-def create_engine(database_url: str, **kwargs) -> AsyncEngine:
+def create_engine(database_url: str, *, before_begin: Callable[[], None] | None = None, **kwargs) -> AsyncEngine:
+    """`before_begin` (SQLite): called before each BEGIN IMMEDIATE takes the write lock."""
     url = make_url(database_url)
     if url.get_backend_name() == "sqlite":
         if url.database and url.database != ":memory:":
@@ -29,7 +30,7 @@ def create_engine(database_url: str, **kwargs) -> AsyncEngine:
         kwargs.setdefault("pool_size", 1)
         kwargs.setdefault("max_overflow", 0)
         engine = create_async_engine(url, connect_args={"timeout": 30}, **kwargs)
-        _tune_sqlite(engine)
+        _tune_sqlite(engine, before_begin)
         return engine
     kwargs.setdefault("pool_size", 10)
     kwargs.setdefault("max_overflow", 10)
@@ -37,7 +38,7 @@ def create_engine(database_url: str, **kwargs) -> AsyncEngine:
     return create_async_engine(url, **kwargs)
 
 
-def _tune_sqlite(engine: AsyncEngine) -> None:
+def _tune_sqlite(engine: AsyncEngine, before_begin: Callable[[], None] | None) -> None:
     """WAL lets readers run beside the one writer; BEGIN IMMEDIATE takes the write lock up front so
     two writers queue on busy_timeout instead of failing a read-to-write upgrade mid-transaction."""
 
@@ -55,6 +56,8 @@ def _tune_sqlite(engine: AsyncEngine) -> None:
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(conn) -> None:
         if conn.get_execution_options().get("isolation_level") != "AUTOCOMMIT":
+            if before_begin is not None:
+                before_begin()
             conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 

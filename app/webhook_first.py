@@ -18,6 +18,7 @@ from __future__ import annotations
 import fcntl
 import os
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from sqlalchemy import event
@@ -42,8 +43,8 @@ def _flock(fd: int, how: int, within: float) -> bool:
             time.sleep(0.0002)
 
 
-def _lock_file(engine: AsyncEngine) -> int | None:
-    url = make_url(engine.url)
+def _lock_file(database_url) -> int | None:
+    url = make_url(database_url)
     if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:":
         return None
     return os.open(Path(url.database).with_name(Path(url.database).name + "-webhook.lock"),
@@ -52,7 +53,7 @@ def _lock_file(engine: AsyncEngine) -> int | None:
 
 def webhook_writes(engine: AsyncEngine) -> None:
     """Every statement on `engine` (the webhook writer's own) holds the lock exclusively."""
-    fd = _lock_file(engine)
+    fd = _lock_file(engine.url)
     if fd is None:
         return
 
@@ -69,14 +70,15 @@ def webhook_writes(engine: AsyncEngine) -> None:
         fcntl.flock(fd, fcntl.LOCK_UN)
 
 
-def worker_transactions(engine: AsyncEngine) -> None:
-    """Each transaction on `engine` begins only while the webhook is not writing."""
-    fd = _lock_file(engine)
+def worker_turn(database_url: str) -> Callable[[], None] | None:
+    """For create_engine(before_begin=…) of a worker: each transaction begins only while the
+    webhook is not writing. None when the database is not an SQLite file."""
+    fd = _lock_file(database_url)
     if fd is None:
-        return
+        return None
 
-    def _wait_for_webhook(_conn) -> None:
+    def wait_for_webhook() -> None:
         if _flock(fd, fcntl.LOCK_SH, WORKER_WAITS_SECONDS):  # while the webhook writes: a millisecond
             fcntl.flock(fd, fcntl.LOCK_UN)
 
-    event.listen(engine.sync_engine, "begin", _wait_for_webhook, insert=True)  # before BEGIN IMMEDIATE
+    return wait_for_webhook
