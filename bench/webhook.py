@@ -1,13 +1,17 @@
 """Webhook benchmark: signed LINE events through POST /webhook on one uvicorn worker.
 
-For each database (SQLite, PostgreSQL) it starts the real service (`rongtuk serve`, workers on,
-answering into a LINE emulator) and, in the same run, a baseline endpoint that only verifies the
-signature (bench/baseline_webhook.py). Both get the same load from this process:
+For each database (SQLite, PostgreSQL) it starts the real service (`rongtuk serve` as deployed: by
+default the web process and the worker process it supervises, answering into a LINE emulator)
+and, in the same run, an anchor shaped like line-bot-sdk's FastAPI example, `WebhookParser.parse`
+then 200 (bench/baseline_webhook.py). Both get the same load from this process:
   - open loop at a fixed rate (default 200 events/s): p50/p99 latency of the 200;
-  - closed loop with N connections: events per second.
-Prints a table with ratios to the baseline.
+  - closed loop with N connections: events per second answered 200.
+Every event is from a user the service does not know, so each is worked and answered with one
+message; after each phase the run waits until LINE (the emulator) has accepted an answer to every
+event sent, and fails if one is missing. Prints a table with ratios to the anchor.
 
-  .venv/bin/python bench/webhook.py [--rate 200] [--seconds 10] [--connections 64] [--db sqlite,postgresql] [--no-workers]
+  .venv/bin/python bench/webhook.py [--rate 200] [--seconds 10] [--connections 64] [--db sqlite,postgresql]
+                                    [--workers process|inline|off]
 """
 
 from __future__ import annotations
@@ -84,8 +88,9 @@ async def open_loop(url: str, rate: float, seconds: float) -> list[float]:
     return latencies
 
 
-async def closed_loop(url: str, connections: int, seconds: float) -> float:
-    """Each connection sends as soon as its previous request is answered; events per second."""
+async def closed_loop(url: str, connections: int, seconds: float) -> tuple[float, int]:
+    """Each connection sends as soon as its previous request is answered; events per second, and
+    how many were sent."""
     work = bodies(20_000)
     sent = 0
     async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=connections)) as session:
@@ -104,19 +109,49 @@ async def closed_loop(url: str, connections: int, seconds: float) -> float:
 
         t0 = time.perf_counter()
         await asyncio.gather(*(worker() for _ in range(connections)))
-        return sent / (time.perf_counter() - t0)
+        return sent / (time.perf_counter() - t0), sent
 
 
 def pct(values: list[float], p: float) -> float:
     return statistics.quantiles(values, n=100, method="inclusive")[p - 1] * 1000 if p < 100 else max(values) * 1000
 
 
-async def measure(url: str, args) -> dict:
+async def answered(emulator: str) -> int:
+    """How many messages LINE (the emulator) has accepted so far."""
+    async with aiohttp.ClientSession() as session, session.get(f"{emulator}/_emulator/messages") as r:
+        r.raise_for_status()
+        return len(await r.json())
+
+
+async def until_answered(emulator: str | None, expected: int, timeout: float = 600.0) -> float:
+    """Wait until `expected` answers were accepted; returns the seconds waited after the load."""
+    if emulator is None:
+        return 0.0
+    t0 = time.perf_counter()
+    while (count := await answered(emulator)) < expected:
+        if time.perf_counter() - t0 > timeout:
+            raise RuntimeError(f"only {count} of {expected} events answered after {timeout:.0f} s")
+        await asyncio.sleep(0.5)
+    if count > expected:
+        raise RuntimeError(f"{count} answers to {expected} events")
+    return time.perf_counter() - t0
+
+
+async def measure(url: str, args, emulator: str | None = None) -> dict:
+    """`emulator`: count the answers there (the service); None for the anchor, which answers nobody."""
+    base = await answered(emulator) if emulator else 0
     # Warm up at the measured rate: a flat-out warm-up would leave a backlog for the workers that
-    # the latency phase would then pay for. Throughput is measured last for the same reason.
+    # the latency phase would then pay for. Throughput is measured last for the same reason, and
+    # each phase starts once every earlier event is answered.
     await open_loop(url, args.rate, 1.0)
     lat = await open_loop(url, args.rate, args.seconds)
-    return {"p50": pct(lat, 50), "p99": pct(lat, 99), "eps": await closed_loop(url, args.connections, args.seconds)}
+    sent = int(args.rate) + int(args.rate * args.seconds)
+    behind = await until_answered(emulator, base + sent)
+    t0 = time.perf_counter()
+    eps, n = await closed_loop(url, args.connections, args.seconds)
+    drain = await until_answered(emulator, base + sent + n)
+    return {"p50": pct(lat, 50), "p99": pct(lat, 99), "eps": eps, "behind": behind, "drain": drain,
+            "answered_eps": n / (time.perf_counter() - t0) if emulator else None}
 
 
 def database(kind: str, tmp: Path) -> tuple[str, callable]:
@@ -134,8 +169,9 @@ async def main() -> None:
     parser.add_argument("--seconds", type=float, default=10)
     parser.add_argument("--connections", type=int, default=64)
     parser.add_argument("--db", default="sqlite,postgresql")
-    parser.add_argument("--no-workers", action="store_true",
-                        help="web process only (workers in another process, as with several replicas)")
+    parser.add_argument("--workers", default="process", choices=["process", "inline", "off"],
+                        help="WORKERS for the service: its own process (the default), inside the web "
+                             "process's event loop, or none (the web process alone; nothing is answered)")
     args = parser.parse_args()
     python = sys.executable
     results = {}
@@ -144,7 +180,7 @@ async def main() -> None:
         log = tmp / "servers.log"
         env = {"LINE_CHANNEL_SECRET": SECRET, "LINE_CHANNEL_ACCESS_TOKEN": TOKEN, "ADMIN_API_TOKEN": "bench",
                "LOG_LEVEL": "WARNING", "RONGTUK_ENV": "development",
-               "RUN_WORKERS": "false" if args.no_workers else "true"}
+               "WORKERS": args.workers, "RUN_WORKERS": "false" if args.workers == "off" else "true"}
         emu_port = free_port()
         emulator = start([python, "-m", "app.cli", "line-emulator", "--port", str(emu_port), "--webhook-url",
                           "http://127.0.0.1:9/unused"], env, emu_port, log)
@@ -153,7 +189,7 @@ async def main() -> None:
             base = start([python, "-m", "uvicorn", "bench.baseline_webhook:app", "--port", str(port),
                           "--log-level", "warning", "--no-access-log"], env, port, log)
             try:
-                results["baseline (signature only)"] = await measure(f"http://127.0.0.1:{port}/webhook", args)
+                results["anchor (WebhookParser.parse, 200)"] = await measure(f"http://127.0.0.1:{port}/webhook", args)
             finally:
                 base.terminate()
                 base.wait()
@@ -166,7 +202,9 @@ async def main() -> None:
                     port = free_port()
                     service = start([python, "-m", "app.cli", "serve", "--port", str(port)], db_env, port, log)
                     try:
-                        results[f"rongtuk /webhook, {kind}"] = await measure(f"http://127.0.0.1:{port}/webhook", args)
+                        results[f"rongtuk /webhook, {kind}"] = await measure(
+                            f"http://127.0.0.1:{port}/webhook", args,
+                            None if args.workers == "off" else f"http://127.0.0.1:{emu_port}")
                     finally:
                         service.terminate()
                         service.wait()
@@ -175,14 +213,18 @@ async def main() -> None:
         finally:
             emulator.terminate()
             emulator.wait()
-    baseline = results["baseline (signature only)"]
+    anchor = results["anchor (WebhookParser.parse, 200)"]
+    where = {"process": "in their own process", "inline": "in the web process", "off": "off"}[args.workers]
     print(f"\nwebhook: {args.rate:.0f} events/s for {args.seconds:.0f} s (latency); "
           f"{args.connections} connections (throughput); one uvicorn worker; "
-          f"inbox worker and sender {'off' if args.no_workers else 'in the same process'}; {os.cpu_count()} cores\n")
-    print("| endpoint | p50 ms | p99 ms | events/s | throughput vs baseline |")
-    print("|---|---:|---:|---:|---:|")
+          f"inbox worker and sender {where}; {os.cpu_count()} cores\n")
+    print("| endpoint | p50 ms | p99 ms | events/s (200) | vs anchor | answered/s | answers after load, s |")
+    print("|---|---:|---:|---:|---:|---:|---:|")
     for name, r in results.items():
-        print(f"| {name} | {r['p50']:.1f} | {r['p99']:.1f} | {r['eps']:.0f} | {r['eps'] / baseline['eps']:.2f} |")
+        answered_eps = "-" if r["answered_eps"] is None else f"{r['answered_eps']:.0f}"
+        after = "-" if r["answered_eps"] is None else f"{r['behind']:.1f} / {r['drain']:.1f}"
+        print(f"| {name} | {r['p50']:.1f} | {r['p99']:.1f} | {r['eps']:.0f} | {r['eps'] / anchor['eps']:.2f} "
+              f"| {answered_eps} | {after} |")
 
 
 if __name__ == "__main__":
