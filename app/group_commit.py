@@ -39,6 +39,12 @@ class GroupCommit:
             self._writer = asyncio.create_task(self._write_groups(), name="group-commit")
         return await asyncio.shield(future)
 
+    async def close(self) -> None:
+        """Wait for the write in flight (at shutdown: a transaction left open when the engine is
+        disposed would keep SQLite's write lock until its connection is collected)."""
+        if self._writer is not None:
+            await asyncio.gather(self._writer, return_exceptions=True)
+
     async def _write_groups(self) -> None:
         while self._waiting:
             group, self._waiting = self._waiting[:self.max_group], self._waiting[self.max_group:]

@@ -79,6 +79,10 @@ class Sender:
     def __post_init__(self) -> None:
         self._outcomes = GroupCommit(self.sessionmaker)
 
+    async def close(self) -> None:
+        """After the dispatcher stopped: the outcomes still being written are written."""
+        await self._outcomes.close()
+
     # -- claiming ---------------------------------------------------------------------------------
 
     async def claim(self, limit: int) -> list[OutboxMessage]:

@@ -102,6 +102,7 @@ class Workers:
             await self.scheduler.shutdown()
         await self.inbox_loop.stop()
         await self.sender_loop.stop()
+        await self.sender.close()
 
 
 async def serve(settings: Settings, *, wake_fd: int | None = None, parent_pid: int | None = None) -> None:

@@ -200,7 +200,7 @@ async def measure(kind: str, args, tmp: Path, log: Path) -> dict:
                 warm = [new_user("w") for _ in range(5)]
                 await paced(emulator, warm, 1)
                 await all_answered(emulator, warm, 60)
-                result = {"hang": await hang(emulator, args.hang_seconds, args.rate)}
+                result = {"hang": await hang(emulator, args.hang_seconds, args.rate) if args.hang_seconds else None}
                 print(f"  {kind}: hang done", file=sys.stderr)
                 result["storm"] = await storm(emulator, args.storm_seconds, args.chats, args.timeout)
                 print(f"  {kind}: storm done", file=sys.stderr)
@@ -209,10 +209,22 @@ async def measure(kind: str, args, tmp: Path, log: Path) -> dict:
         drop()
 
 
-async def main() -> None:
+def failures(rows: dict[str, dict]) -> list[str]:
+    """What makes a run fail (`./dev soak`): an answer lost or sent twice. Times are reported, not judged."""
+    found = []
+    for kind, r in rows.items():
+        if r["hang"] is not None and (r["hang"]["hung_answers"] != 1 or r["hang"]["others_twice"]):
+            found.append(f"{kind}: hanging chat answered {r['hang']['hung_answers']}×, "
+                         f"{r['hang']['others_twice']} other chats answered twice")
+        if r["storm"]["lost"] or r["storm"]["twice"]:
+            found.append(f"{kind}: storm lost {r['storm']['lost']}, delivered twice {r['storm']['twice']}")
+    return found
+
+
+async def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--db", default="sqlite,postgresql")
-    parser.add_argument("--hang-seconds", type=float, default=15)
+    parser.add_argument("--hang-seconds", type=float, default=15, help="0: no hang phase")
     parser.add_argument("--storm-seconds", type=float, default=20)
     parser.add_argument("--chats", type=int, default=56)
     parser.add_argument("--rate", type=float, default=5, help="texts per second from other chats during the hang")
@@ -228,16 +240,17 @@ async def main() -> None:
                 print("--- last lines of the servers' log ---\n" + "".join(log.read_text().splitlines(True)[-40:]),
                       file=sys.stderr)
             raise
-    print(f"\nhang: one chat's LINE calls hang for {args.hang_seconds:g} s; other chats text at {args.rate:g}/s; "
-          f"LINE timeout {args.timeout:g} s; {os.cpu_count()} cores\n")
-    print("| database | traffic | p50 ms | p95 ms | max ms | hanging chat answered (during / after) |")
-    print("|---|---|---:|---:|---:|---|")
-    for kind, r in rows.items():
-        h = r["hang"]
-        for name, values in (("baseline, no fault", h["baseline"]), ("others, one chat hanging", h["measured"])):
-            extra = f"{h['hung_during']} / {h['hung_answers']}" if name.startswith("others") else ""
-            print(f"| {kind} | {name} | {pct(values, 50):.0f} | {pct(values, 95):.0f} | {max(values) * 1000:.0f} "
-                  f"| {extra} |")
+    if args.hang_seconds:
+        print(f"\nhang: one chat's LINE calls hang for {args.hang_seconds:g} s; other chats text at {args.rate:g}/s; "
+              f"LINE timeout {args.timeout:g} s; {os.cpu_count()} cores\n")
+        print("| database | traffic | p50 ms | p95 ms | max ms | hanging chat answered (during / after) |")
+        print("|---|---|---:|---:|---:|---|")
+        for kind, r in rows.items():
+            h = r["hang"]
+            for name, values in (("baseline, no fault", h["baseline"]), ("others, one chat hanging", h["measured"])):
+                extra = f"{h['hung_during']} / {h['hung_answers']}" if name.startswith("others") else ""
+                print(f"| {kind} | {name} | {pct(values, 50):.0f} | {pct(values, 95):.0f} | {max(values) * 1000:.0f} "
+                      f"| {extra} |")
     print(f"\nstorm: {args.chats} chats text over {args.storm_seconds:g} s while every call fails "
           "(500, late answer, 429, 503, hang; a new one each second), then LINE recovers\n")
     print("| database | run | drain s | lost | delivered twice | answered by reply / push |")
@@ -247,7 +260,10 @@ async def main() -> None:
         print(f"| {kind} | baseline, no fault (from the last text) | {s['baseline_drain']:.1f} | | | |")
         print(f"| {kind} | storm (from the recovery) | {s['drain']:.1f} | {s['lost']} | {s['twice']} "
               f"| {s['via']['reply']} / {s['via']['push']} |")
+    for problem in failures(rows):
+        print(f"FAILED: {problem}", file=sys.stderr)
+    return 1 if failures(rows) else 0
 
 
 if __name__ == "__main__":
-    asyncio.run(main())
+    sys.exit(asyncio.run(main()))

@@ -16,7 +16,7 @@ does. When all is quiet the trial is checked:
   chats, none missing and none twice (a multiset of (chat, type, text) on both sides);
 - each relay's text reached the centre exactly once, and each forward made exactly one case.
 
-  .venv/bin/python soak/kills.py [--trials 100] [--db sqlite,postgresql] [--seed 1555]
+  .venv/bin/python bench/kills.py [--trials 100] [--db sqlite,postgresql] [--seed 1555]
 
 Exits 1 on any loss, duplicate or misroute, after printing the counts.
 """
@@ -276,7 +276,7 @@ async def run_database(kind: str, trials: int, rng: random.Random, tmp: Path) ->
     emu_url = f"http://127.0.0.1:{emu_port}"
     env = {"LINE_CHANNEL_SECRET": SECRET, "LINE_CHANNEL_ACCESS_TOKEN": TOKEN, "ADMIN_API_TOKEN": ADMIN,
            "LOG_LEVEL": "WARNING", "RONGTUK_ENV": "development", "DATABASE_URL": url, "LINE_API_BASE_URL": emu_url,
-           "SCHEDULER": "off", "WORKER_POLL_SECONDS": "0.2", "INBOX_LEASE_SECONDS": "5", "OUTBOX_LEASE_SECONDS": "5"}
+           "SCHEDULER": "off"}  # leases, timeouts and polls as deployed
     emulator = service = None
     try:
         if kind != "sqlite":
