@@ -68,9 +68,14 @@ class Settings(BaseSettings):
     inbox_batch_size: int = 20  # per claim when the worker is run by hand (run_once)
     # Events worked at once, of different chats (a chat's events go one at a time).
     inbox_concurrency: int = Field(20, gt=0)
-    # How long a stored event waits before it may be worked, so that an earlier event of its chat
-    # stored a moment later by another replica goes first (app/inbox.py, ORDERING).
-    inbox_order_window_seconds: float = Field(0.1, ge=0)
+    # An event is worked once every web replica has stored what it received until this long after
+    # the event arrived, so that an earlier event of its chat that LINE sent a moment later, to
+    # another replica, goes first (app/inbox.py, ORDERING): the spread of arrivals, not of storing.
+    inbox_order_window_seconds: float = Field(0.02, ge=0)
+    # Each web process publishes its intake mark this often (app/intake.py); a mark not updated
+    # for the stale limit is a replica that is gone, and the inbox no longer waits for it.
+    intake_mark_interval_seconds: float = Field(0.025, gt=0, le=1)
+    intake_mark_stale_seconds: float = Field(3.0, gt=0)
     inbox_lease_seconds: float = 60.0
     inbox_max_attempts: int = 6
     inbox_retry_base_seconds: float = 2.0
@@ -188,6 +193,9 @@ class Settings(BaseSettings):
         if self.line_api_base_url != LINE_API_DEFAULT and self.line_data_api_base_url == LINE_DATA_API_DEFAULT:
             # A stand-in for LINE (the emulator) serves content on the same host as the API.
             self.line_data_api_base_url = self.line_api_base_url
+        if self.intake_mark_stale_seconds < 10 * self.intake_mark_interval_seconds:
+            # A replica merely slow to publish (a GC pause, a busy core) must not count as gone.
+            raise ValueError("INTAKE_MARK_STALE_SECONDS must be at least 10 × INTAKE_MARK_INTERVAL_SECONDS")
         if self.environment == "production":
             missing = [
                 name

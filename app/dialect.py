@@ -20,6 +20,13 @@ def insert_ignoring_duplicates(dialect_name: str, table, index_elements: list[st
     return sqlite.insert(table).on_conflict_do_nothing(index_elements=index_elements)
 
 
+def insert_or_update(dialect_name: str, table, index_elements: list[str], update: list[str]):
+    """An UPSERT: a row whose key exists gets the new values of `update` (ON CONFLICT DO UPDATE on both)."""
+    stmt = (postgresql if dialect_name == "postgresql" else sqlite).insert(table)
+    return stmt.on_conflict_do_update(index_elements=index_elements,
+                                      set_={name: stmt.excluded[name] for name in update})
+
+
 def storable(text: str) -> bool:
     """Whether both databases store `text` as it is: PostgreSQL refuses U+0000 in text (SQLite
     keeps it), and neither driver can encode a lone surrogate as UTF-8."""

@@ -6,25 +6,32 @@ out, and the event is worked again from scratch.
 
 ORDERING. A chat's events are worked one at a time, in LINE's timestamp order. Replicas store
 events independently, so a ตอบกลับ tap and the text typed right after it may be stored in the
-other order, a few tens of ms apart; the claim would see only the text and work it under the old
-case. So an event is claimed only after it has been available for the ordering window
-(INBOX_ORDER_WINDOW_SECONDS: after it was received, or after a retry's backoff): by then an
-earlier event of its chat that LINE sent at about the same time is stored too, and goes first.
-The window is measured on two clocks, the storing replica's (received_at) and the claiming
-replica's (now); replicas on one machine share one, elsewhere they must agree (NTP) to well under
-the window, or the window shrinks by the difference.
+other order: a replica starved of CPU stored a tap 650 ms after the text beside it. The claim
+would see only the text and work it under the old case. So an event is claimed only when every
+live web replica has stored all it received until the ordering window after the event's receipt
+(app/intake.py: each replica publishes such an instant, its intake mark, every few tens of ms):
+an earlier event of its chat that reached another replica by then is stored, and goes first, for
+as long as that replica takes to store it. The window (INBOX_ORDER_WINDOW_SECONDS, 20 ms) is for
+arrival, not storing: a mark covers only what has reached its replica, and LINE may send an earlier
+event a moment after a later one. An idle replica's mark is the time it published, so an event
+waits the window and about one publishing interval. Receipts are measured at arrival, before the
+body is read, on the storing replica's clock; marks on theirs: replicas on one machine share one,
+elsewhere they must agree (NTP) to well under the window, or the window shrinks by the difference.
+With no live mark (no web process) the window is measured against the claimer's `now`.
 
-A redelivery (LINE sends again what it could not deliver, minutes later) gets the same window from
-its own receipt, never more: redelivered neighbours still sort themselves. It keeps its place by
-LINE's timestamp among its chat's pending events, so the chat's newer pending events wait for it,
-for about a window; events of its chat already worked are not redone, and one in work is not
-overtaken: the redelivery waits until it is finished.
+A retry waits for the marks to pass the end of its backoff (`available_at`, which is the receipt
+until a retry moves it). A redelivery (LINE sends again what it could not deliver, minutes later)
+is ordered from its own receipt, never more: redelivered neighbours still sort themselves. It keeps
+its place by LINE's timestamp among its chat's pending events, so the chat's newer pending events
+wait for it, for about a window; events of its chat already worked are not redone, and one in work
+is not overtaken: the redelivery waits until it is finished.
 """
 
 from __future__ import annotations
 
 import asyncio
 import functools
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -32,7 +39,7 @@ from sqlalchemy import and_, exists, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 from sqlalchemy.orm import aliased
 
-from app import leases
+from app import intake, leases
 from app.dialect import insert_ignoring_duplicates
 from models import InboxEvent, InboxStatus
 
@@ -42,8 +49,10 @@ def source_key(event: dict[str, Any]) -> str:
     return source.get("groupId") or source.get("roomId") or source.get("userId") or "-"
 
 
-async def record(conn: AsyncConnection, events: list[dict[str, Any]], *, now: datetime) -> set[str]:
-    """Store events idempotently on webhookEventId; returns the ids that were new.
+async def record(conn: AsyncConnection, events: list[dict[str, Any]], *, now: datetime,
+                 received: Sequence[datetime] | None = None) -> set[str]:
+    """Store events idempotently on webhookEventId; returns the ids that were new. `now`: when
+    they were received; `received`: each event's receive time, when they differ (a group commit).
 
     Takes a bare connection, not a session: this is the webhook's hot path, and one cached
     INSERT … ON CONFLICT DO NOTHING RETURNING is all it needs."""
@@ -59,10 +68,10 @@ async def record(conn: AsyncConnection, events: list[dict[str, Any]], *, now: da
             "payload": e,
             "status": InboxStatus.pending,
             "attempts": 0,
-            "available_at": now,
-            "received_at": now,
+            "available_at": at,
+            "received_at": at,
         }
-        for e in events
+        for e, at in zip(events, received or [now] * len(events), strict=True)
     ]
     result = await conn.execute(_insert_statement(conn.dialect.name), rows)
     return set(result.scalars().all())
@@ -87,13 +96,14 @@ class InboxWriter:
         self.engine = engine
         self._hold = engine.dialect.name != "sqlite"
         self._conn: AsyncConnection | None = None
-        self._waiting: list[tuple[list[dict[str, Any]], asyncio.Future[int]]] = []
+        self._waiting: list[tuple[list[dict[str, Any]], datetime, asyncio.Future[int]]] = []
         self._flushing: asyncio.Task | None = None  # referenced, so it is not collected mid-flight
 
-    async def store(self, events: list[dict[str, Any]]) -> int:
-        """Store the events of one webhook request; returns how many were new."""
+    async def store(self, events: list[dict[str, Any]], *, received_at: datetime | None = None) -> int:
+        """Store the events of one webhook request, received at `received_at` (its arrival, before
+        its body was read: the intake mark counts from it; default now); returns how many were new."""
         future = asyncio.get_running_loop().create_future()
-        self._waiting.append((events, future))
+        self._waiting.append((events, received_at or datetime.now(UTC), future))
         if self._flushing is None:
             self._flushing = asyncio.create_task(self._flush())
         return await future
@@ -113,33 +123,34 @@ class InboxWriter:
         try:
             while self._waiting:
                 batch, self._waiting = self._waiting, []
-                now = datetime.now(UTC)
                 try:
-                    new = await self._record([e for events, _ in batch for e in events], now)
+                    new = await self._record([e for events, _, _ in batch for e in events],
+                                             [at for events, at, _ in batch for _ in events])
                 except Exception as exc:
                     if len(batch) == 1:
-                        _settle(batch[0][1], error=exc)
+                        _settle(batch[0][2], error=exc)
                         continue
                     # One bad request must not fail the others: write each alone, so only the
                     # request whose rows the database refuses gets the error.
-                    for events, future in batch:
+                    for events, at, future in batch:
                         try:
-                            _settle(future, count=_count_new(events, await self._record(events, now)))
+                            _settle(future, count=_count_new(events, await self._record(events, [at] * len(events))))
                         except Exception as alone:
                             _settle(future, error=alone)
                     continue
-                for events, future in batch:
+                for events, _, future in batch:
                     _settle(future, count=_count_new(events, new))
         finally:
             self._flushing = None
 
-    async def _record(self, rows: list[dict[str, Any]], now: datetime) -> set[str]:
+    async def _record(self, rows: list[dict[str, Any]], received: list[datetime]) -> set[str]:
+        now = datetime.now(UTC)
         try:
             if self._hold:
-                return await record(await self._connection(), rows, now=now)
+                return await record(await self._connection(), rows, now=now, received=received)
             async with self.engine.connect() as conn:
                 conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
-                return await record(conn, rows, now=now)
+                return await record(conn, rows, now=now, received=received)
         except Exception:
             if self._conn is not None:  # a connection that failed a statement is not reused
                 await self._conn.invalidate()
@@ -168,12 +179,15 @@ def _settle(future: asyncio.Future[int], *, count: int = 0, error: BaseException
 
 
 async def claim(session: AsyncSession, *, now: datetime, lease_seconds: float, limit: int,
-                order_window_seconds: float = 0.0) -> list[InboxEvent]:
+                order_window_seconds: float = 0.0, mark_stale_seconds: float = 3.0) -> list[InboxEvent]:
     """Lease up to `limit` due events, oldest first, so that a chat's events run one at a time in
     LINE's timestamp order even across replicas.
 
     An event is handed out only when it is the earliest pending one of its chat, no other event of
-    its chat is in work, and it has been available for `order_window_seconds` (ORDERING below)."""
+    its chat is in work, and every live replica has stored what it received until
+    `order_window_seconds` after the event (ORDERING above). The marks are read first: on
+    PostgreSQL the claim's own snapshot is then at least as new, and sees what they cover."""
+    mark = await intake.horizon(session, now=now, stale_seconds=mark_stale_seconds)
     other = aliased(InboxEvent)
     held_back = exists().where(
         other.source_key == InboxEvent.source_key,
@@ -185,21 +199,35 @@ async def claim(session: AsyncSession, *, now: datetime, lease_seconds: float, l
             other.claimed_until >= now,  # in work: a late earlier event waits for it to finish
         ),
     )
-    settled = InboxEvent.available_at <= now - timedelta(seconds=order_window_seconds)
+    settled = InboxEvent.available_at <= mark.stored_before - timedelta(seconds=order_window_seconds)
     stmt = select(InboxEvent.id).where(settled, ~held_back).limit(limit)
     return await leases.claim(session, InboxEvent, stmt, now=now, lease_seconds=lease_seconds,
                               order_by=(InboxEvent.event_timestamp, InboxEvent.id))
 
 
-async def next_due(session: AsyncSession, *, now: datetime, order_window_seconds: float = 0.0) -> datetime | None:
-    """When the next pending event still inside its window (or its retry's backoff) may be claimed,
-    so the worker wakes then rather than at its next poll. An index range on (status, available_at)."""
+async def next_due(session: AsyncSession, *, now: datetime, order_window_seconds: float = 0.0,
+                   mark_stale_seconds: float = 3.0, mark_interval_seconds: float = 0.025) -> datetime | None:
+    """When the next pending event not yet settled (ORDERING) or still in its retry's backoff may
+    be claimed, so the worker wakes then rather than at its next poll: at the end of its window,
+    and not before the mark that holds it can have advanced (the replica's next publishing), so a
+    replica still storing is not polled hard. An index range on (status, available_at)."""
+    mark = await intake.horizon(session, now=now, stale_seconds=mark_stale_seconds)
+    window = timedelta(seconds=order_window_seconds)
     earliest = await session.scalar(
         select(func.min(InboxEvent.available_at))
-        .where(InboxEvent.status == InboxStatus.pending,
-               InboxEvent.available_at > now - timedelta(seconds=order_window_seconds))
+        .where(InboxEvent.status == InboxStatus.pending, InboxEvent.available_at > mark.stored_before - window)
     )
-    return None if earliest is None else earliest + timedelta(seconds=order_window_seconds)
+    if earliest is None:
+        return None
+    due = earliest + window
+    if mark.published_at is not None:
+        interval = timedelta(seconds=mark_interval_seconds)
+        # The next mark: an interval after this one, and a little for its turns and its UPSERT;
+        # one that is late (its replica starved, or storing) is looked for again in half an interval.
+        due = max(due, mark.published_at + interval * 1.2)
+        if due <= now:
+            due = now + interval / 2
+    return due
 
 
 async def finish(session: AsyncSession, event: InboxEvent, *, now: datetime) -> bool:

@@ -13,7 +13,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from linebot.v3.webhook import SignatureValidator
 
-from app import errors, wakeups, webhook_first, workers
+from app import errors, intake, wakeups, webhook_first, workers
 from app.api import cases, health, kpi, kpi_evidence, media, metrics, ops, registry, sla, webhook
 from app.config import Settings, get_settings
 from app.db import create_engine, create_sessionmaker
@@ -55,6 +55,10 @@ def create_app(settings: Settings | None = None, *, wake: wakeups.Wake | None = 
         await line.open()
         app.state.engine = engine
         app.state.inbox_writer = InboxWriter(writer_engine)
+        # What this process has stored of the webhook requests it received, for every replica's
+        # worker to wait on (app/intake.py); published with the webhook's writes.
+        app.state.intake = intake.Intake(writer_engine, interval_seconds=settings.intake_mark_interval_seconds)
+        await app.state.intake.start()
         app.state.sessionmaker = sessionmaker
         app.state.line = line
         inline = None
@@ -75,6 +79,7 @@ def create_app(settings: Settings | None = None, *, wake: wakeups.Wake | None = 
         finally:
             if inline is not None:
                 await inline.stop()
+            await app.state.intake.stop()
             await app.state.inbox_writer.close()
             await line.close()
             if emulator is not None:
@@ -90,6 +95,7 @@ def create_app(settings: Settings | None = None, *, wake: wakeups.Wake | None = 
     app.state.wake_inbox = lambda: None
     app.state.scheduler = None
     errors.install(app)
+    app.add_middleware(intake.Receipts)  # a webhook request is noted as it arrives
     app.include_router(webhook.router)
     app.include_router(health.router)
     app.include_router(registry.router)

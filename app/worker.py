@@ -39,13 +39,15 @@ class InboxWorker:
 
     async def claim(self, limit: int, *, due_in: Callable[[float], None] | None = None) -> list[InboxEvent]:
         """Lease up to `limit` due events, at most one per chat (inbox.claim); tell `due_in` when the
-        next event still inside its ordering window falls due."""
-        window = self.settings.inbox_order_window_seconds
+        next event not yet settled (its ordering window, the replicas' intake marks) falls due."""
+        s = self.settings
+        ordering = {"order_window_seconds": s.inbox_order_window_seconds,
+                    "mark_stale_seconds": s.intake_mark_stale_seconds}
         async with session_scope(self.sessionmaker) as session:
             now = self.clock()
-            batch = await inbox.claim(session, now=now, lease_seconds=self.settings.inbox_lease_seconds,
-                                      limit=limit, order_window_seconds=window)
-            if due_in is not None and (at := await inbox.next_due(session, now=now, order_window_seconds=window)):
+            batch = await inbox.claim(session, now=now, lease_seconds=s.inbox_lease_seconds, limit=limit, **ordering)
+            if due_in is not None and (at := await inbox.next_due(
+                    session, now=now, mark_interval_seconds=s.intake_mark_interval_seconds, **ordering)):
                 due_in((at - now).total_seconds())
         return batch
 
@@ -63,7 +65,8 @@ class InboxWorker:
     def dispatcher(self) -> Dispatcher[InboxEvent]:
         """The service's loop: events of different chats worked side by side (on SQLite they
         still take turns on its one connection, but a slow LINE lookup holds only its own). It
-        wakes when an event's ordering window ends, not at the next poll."""
+        wakes when an event can have settled (its window over, the marks past it), not at the
+        next poll."""
         loop = Dispatcher("inbox-worker", lambda limit: self.claim(limit, due_in=loop.due_in), self.work,
                           concurrency=self.settings.inbox_concurrency, poll_seconds=self.settings.worker_poll_seconds)
         return loop

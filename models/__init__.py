@@ -18,6 +18,7 @@ from models.case import (
     PromptKind,
 )
 from models.inbox import InboxEvent, InboxStatus
+from models.intake import IntakeMark
 from models.kpi import (
     CommitteeDecision,
     InnovationType,
@@ -35,6 +36,7 @@ from models.snapshot import FiguresSnapshot
 __all__ = [
     "OPEN_ASSIGNMENT", "Agency", "AgencyKind", "Assignment", "AssignmentStatus", "Base", "CaseEvent",
     "CaseNumberCounter", "CaseStatus", "ChatPrompt", "ComplaintCase", "DashboardLink", "DayOff", "InboxEvent",
+    "IntakeMark",
     "FiguresSnapshot", "InboxStatus", "Invite", "LineGroup", "Media", "MessageLink", "OutboxKind", "OutboxMessage", "OutboxStatus", "Person",
     "Priority", "PromptKind", "Role", "DigestDelivery", "JobRun", "SlaPolicy", "SlaTimer",
     "CommitteeDecision", "InnovationType", "KpiActivity", "KpiChange", "KpiIdea", "KpiIndicator", "KpiRecord",

@@ -15,6 +15,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from linebot.v3.webhook import SignatureValidator
 
+from app import intake
 from app.line import callback
 from app.observability import WEBHOOK_EVENTS, WEBHOOK_REQUESTS
 
@@ -43,7 +44,7 @@ async def receive(request: Request) -> JSONResponse:
     new = 0
     if events:
         try:
-            new = await state.inbox_writer.store(events)
+            new = await state.inbox_writer.store(events, received_at=intake.received_at(request))
         except Exception:
             log.exception("webhook events not stored")
             return _refused(503, "events could not be stored; deliver them again")
