@@ -13,9 +13,10 @@ lands under the previous case: wrong. A text that reaches the centre under the t
 right; one that never reaches it within --wait s is lost.
 
 Only the CLI and HTTP drive the service, so it works whether `serve` runs its workers inside or
-starts them in a process of their own. After the run it reads the inbox's receive times (psql) to
-report how often, and by how much, a text was stored before its tap: the ordering window must
-cover that.
+starts them in a process of their own. After the run it reads the inbox's receive times (psql,
+`received_at`: when each request reached its replica's app, before its body was read) to report how
+often, and by how much, a text arrived before its tap: the intake marks make the worker wait for
+the tap however late it is stored; the ordering window covers only the arrivals' spread.
 
   .venv/bin/python bench/replicas.py [--pairs 300] [--ci] [--text-first] [--wait 15]
 
@@ -182,7 +183,7 @@ async def trial(session: aiohttp.ClientSession, target: Target, coordinators: li
 
 
 def stored_first(db_url: str, pairs: list[Pair]) -> list[float]:
-    """For each pair sent within 5 ms whose text was stored before its tap, by how many ms
+    """For each pair sent within 5 ms whose text arrived before its tap, by how many ms
     (received_at, read with psql)."""
     url = db_url.replace("postgresql+asyncpg://", "postgresql://")
     out = subprocess.run(["psql", url, "-Atc", "SELECT webhook_event_id, extract(epoch FROM received_at) "
@@ -258,7 +259,7 @@ async def main() -> int:
     print(f"pairs {len(pairs)}, right {right}, wrong {wrong}, lost {lost}")
     print(f"between the two POSTs: median {gaps[len(gaps) // 2]:.1f} ms, max {gaps[-1]:.1f} ms, "
           f"{late} pairs over 5 ms")
-    print(f"of the {len(pairs) - late} pairs sent within 5 ms, text stored before its tap: {len(early)}"
+    print(f"of the {len(pairs) - late} pairs sent within 5 ms, text received before its tap: {len(early)}"
           + (f", by median {early[len(early) // 2]:.1f} ms, p95 {early[int(len(early) * 0.95)]:.1f} ms, "
              f"max {early[-1]:.1f} ms; over 100 ms: {sum(e > 100 for e in early)}" if early else ""))
     return 1 if wrong or lost else 0
