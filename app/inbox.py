@@ -179,15 +179,17 @@ def _settle(future: asyncio.Future[int], *, count: int = 0, error: BaseException
 
 
 async def claim(session: AsyncSession, *, now: datetime, lease_seconds: float, limit: int,
-                order_window_seconds: float = 0.0, mark_stale_seconds: float = 3.0) -> list[InboxEvent]:
+                order_window_seconds: float = 0.0, mark_stale_seconds: float = 3.0,
+                mark: intake.Horizon | None = None) -> list[InboxEvent]:
     """Lease up to `limit` due events, oldest first, so that a chat's events run one at a time in
     LINE's timestamp order even across replicas.
 
     An event is handed out only when it is the earliest pending one of its chat, no other event of
     its chat is in work, and every live replica has stored what it received until
     `order_window_seconds` after the event (ORDERING above). The marks are read first: on
-    PostgreSQL the claim's own snapshot is then at least as new, and sees what they cover."""
-    mark = await intake.horizon(session, now=now, stale_seconds=mark_stale_seconds)
+    PostgreSQL the claim's own snapshot is then at least as new, and sees what they cover. `mark`:
+    marks read already (the worker reads them once for the claim and `next_due`)."""
+    mark = mark or await intake.horizon(session, now=now, stale_seconds=mark_stale_seconds)
     other = aliased(InboxEvent)
     held_back = exists().where(
         other.source_key == InboxEvent.source_key,
@@ -206,12 +208,16 @@ async def claim(session: AsyncSession, *, now: datetime, lease_seconds: float, l
 
 
 async def next_due(session: AsyncSession, *, now: datetime, order_window_seconds: float = 0.0,
-                   mark_stale_seconds: float = 3.0, mark_interval_seconds: float = 0.025) -> datetime | None:
+                   mark_stale_seconds: float = 3.0, mark_interval_seconds: float = 0.025,
+                   mark: intake.Horizon | None = None) -> datetime | None:
     """When the next pending event not yet settled (ORDERING) or still in its retry's backoff may
     be claimed, so the worker wakes then rather than at its next poll: at the end of its window,
     and not before the mark that holds it can have advanced (the replica's next publishing), so a
-    replica still storing is not polled hard. An index range on (status, available_at)."""
-    mark = await intake.horizon(session, now=now, stale_seconds=mark_stale_seconds)
+    replica still storing is not polled hard. An index range on (status, available_at).
+
+    Pass the `mark` the claim used: with newer marks, an event they settled after the claim would
+    be neither claimed nor due, and the worker would sleep until its poll."""
+    mark = mark or await intake.horizon(session, now=now, stale_seconds=mark_stale_seconds)
     window = timedelta(seconds=order_window_seconds)
     earliest = await session.scalar(
         select(func.min(InboxEvent.available_at))

@@ -93,6 +93,7 @@ class Intake:
         self._in_flight: dict[int, datetime] = {}
         self._verified = clock()
         self._task: asyncio.Task | None = None
+        self._stopping = asyncio.Event()
 
     def arrived(self) -> tuple[int, datetime]:
         """Note a request as it arrives: its token for `left`, and its receive time."""
@@ -128,11 +129,14 @@ class Intake:
     async def stop(self) -> None:
         """Stop publishing and take the mark away: nobody waits for a replica that is gone."""
         if self._task is not None:
-            self._task.cancel()
-            try:
-                await self._task
-            except asyncio.CancelledError:
-                pass
+            self._stopping.set()  # not cancelled at once: a statement cut short spoils the connection
+            done, _ = await asyncio.wait([self._task], timeout=5)
+            if not done:  # the database hangs: give up the mark and its connection
+                self._task.cancel()
+                await asyncio.gather(self._task, return_exceptions=True)
+                if self._conn is not None:
+                    await self._conn.invalidate()
+                    self._conn = None
             self._task = None
         try:
             await self._execute(delete(IntakeMark).where(IntakeMark.replica_id == self.replica_id))
@@ -144,7 +148,11 @@ class Intake:
 
     async def _run(self) -> None:
         while True:
-            await asyncio.sleep(self.interval_seconds)
+            try:
+                await asyncio.wait_for(self._stopping.wait(), self.interval_seconds)
+                return
+            except TimeoutError:
+                pass
             try:
                 await self.publish()
             except Exception:  # the database is away: the mark goes stale, the next try may land

@@ -12,7 +12,7 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 import handlers
-from app import inbox
+from app import inbox, intake
 from app.config import Settings
 from app.db import session_scope
 from app.line import callback
@@ -41,10 +41,11 @@ class InboxWorker:
         """Lease up to `limit` due events, at most one per chat (inbox.claim); tell `due_in` when the
         next event not yet settled (its ordering window, the replicas' intake marks) falls due."""
         s = self.settings
-        ordering = {"order_window_seconds": s.inbox_order_window_seconds,
-                    "mark_stale_seconds": s.intake_mark_stale_seconds}
         async with session_scope(self.sessionmaker) as session:
             now = self.clock()
+            # One reading of the marks for both: see inbox.next_due.
+            mark = await intake.horizon(session, now=now, stale_seconds=s.intake_mark_stale_seconds)
+            ordering = {"order_window_seconds": s.inbox_order_window_seconds, "mark": mark}
             batch = await inbox.claim(session, now=now, lease_seconds=s.inbox_lease_seconds, limit=limit, **ordering)
             if due_in is not None and (at := await inbox.next_due(
                     session, now=now, mark_interval_seconds=s.intake_mark_interval_seconds, **ordering)):

@@ -157,3 +157,20 @@ async def test_a_webhook_request_holds_its_replicas_mark_until_it_is_stored(serv
         [row] = (await s.scalars(select(InboxEvent))).all()
     assert before <= row.received_at  # held from no later than the request's arrival
     assert await state.intake.publish() > row.received_at  # answered: the mark passes it
+
+
+async def test_an_event_the_claim_left_is_due_by_the_claims_marks_even_once_newer_ones_settle_it(engine, sessionmaker):
+    clock = Clock(T0)
+    replica = await _replica(engine, clock, "A")
+    try:
+        await _record(sessionmaker, _event("E1", ms=1_000), at=T0 + MS)
+        async with session_scope(sessionmaker) as s:
+            seen = await intake.horizon(s, now=T0 + W * 5, stale_seconds=3)
+        assert await _ids(sessionmaker, T0 + W * 5) == []
+        clock.at = T0 + W * 5
+        await replica.publish()  # between the claim and its next-due lookup, the mark moves on
+        async with session_scope(sessionmaker) as s:
+            # The worker then still wakes for E1 (by the marks it claimed with), not at its poll.
+            assert await inbox.next_due(s, now=T0 + W * 5, order_window_seconds=WINDOW, mark=seen) is not None
+    finally:
+        await replica.stop()
