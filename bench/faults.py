@@ -42,7 +42,7 @@ sys.path.insert(0, str(ROOT))
 
 from app.line import events  # noqa: E402
 from bench.relay import running, until  # noqa: E402
-from bench.webhook import SECRET, TOKEN, database, free_port, pct  # noqa: E402
+from bench.webhook import SECRET, TOKEN, database, free_port, pct, show_log  # noqa: E402
 
 PATHS = ("/v2/bot/message/reply", "/v2/bot/message/push")
 HUNG = "Uhung".ljust(33, "0")
@@ -236,9 +236,7 @@ async def main() -> int:
         try:
             rows = {kind: await measure(kind, args, tmp, log) for kind in args.db.split(",")}
         except BaseException:
-            if log.exists():
-                print("--- last lines of the servers' log ---\n" + "".join(log.read_text().splitlines(True)[-40:]),
-                      file=sys.stderr)
+            show_log(log)
             raise
     if args.hang_seconds:
         print(f"\nhang: one chat's LINE calls hang for {args.hang_seconds:g} s; other chats text at {args.rate:g}/s; "

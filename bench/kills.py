@@ -46,7 +46,7 @@ sys.path.insert(0, str(ROOT))
 
 from app.line import events  # noqa: E402
 from bench.relay import ADMIN, DISTRICTS, SECRET, TOKEN, Case, Target, messages, seed, until  # noqa: E402
-from bench.webhook import database, free_port, start  # noqa: E402
+from bench.webhook import database, free_port, show_log, start  # noqa: E402
 from models import ComplaintCase, InboxEvent, OutboxMessage  # noqa: E402
 
 ACK = "รับเรื่อง"
@@ -302,9 +302,7 @@ async def run_database(kind: str, trials: int, rng: random.Random, tmp: Path) ->
                       f"misrouted {counts.misrouted}", file=sys.stderr, end="\r")
         print(file=sys.stderr)
     except BaseException:
-        if log.exists():
-            print(f"--- last lines of the servers' log ---\n{''.join(log.read_text().splitlines(True)[-40:])}",
-                  file=sys.stderr)
+        show_log(log)
         raise
     finally:
         if service is not None:

@@ -48,7 +48,7 @@ from bench.relay import (  # noqa: E402
     ADMIN, CASES_EACH, CENTRE_STAFF, DISTRICTS, FORWARDED, SECRET, TOKEN, Failed, Target, centre_id,
     coordinator_id, drain, messages, running, say, seed, until,
 )
-from bench.webhook import database, free_port  # noqa: E402
+from bench.webhook import database, free_port, show_log  # noqa: E402
 
 RELAYED = re.compile(r"^💬 #(\d+-\d+) · .*\nคู่ที่ (\d+) ตอบ$")
 
@@ -241,9 +241,7 @@ async def main() -> int:
                                              f"{replica_b}/webhook", args)
             early = stored_first(url, pairs)
         except BaseException:
-            if log.exists():
-                print(f"--- last lines of the servers' log ---\n{''.join(log.read_text().splitlines(True)[-40:])}",
-                      file=sys.stderr)
+            show_log(log)
             raise
         finally:
             drop()

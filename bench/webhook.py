@@ -60,6 +60,13 @@ def start(args: list[str], env: dict, port: int, log: Path) -> subprocess.Popen:
     raise RuntimeError(f"{args} did not start, see {log}")
 
 
+def show_log(log: Path, lines: int = 40) -> None:
+    """After a failed run: the end of the servers' log, where the reason usually is."""
+    if log.exists():
+        print(f"--- last lines of the servers' log ---\n{''.join(log.read_text().splitlines(True)[-lines:])}",
+              file=sys.stderr)
+
+
 def bodies(n: int) -> list[tuple[bytes, dict]]:
     """n signed bodies of one text event each, as LINE sends them, made before timing starts."""
     return [events.signed([events.text_message(f"U{i:032x}", f"ไฟทางดับ ซอย {i}")], SECRET) for i in range(n)]
