@@ -1,8 +1,8 @@
 """Relay latency: a coordinator's "#<case> <text>" in LINE to the centre's push accepted by LINE.
 
 For each database (SQLite, PostgreSQL) it starts the LINE emulator (`rongtuk line-emulator`) and the
-real service (`rongtuk serve`, workers in the process) pointed at each other, and sets the scene
-through the real interfaces only: 10 centre staff and 50 coordinators (one per district
+real service (`rongtuk serve`: the web process and its worker process) pointed at each other, and
+sets the scene through the real interfaces only: 10 centre staff and 50 coordinators (one per district
 1001–1050) are added to the emulator, invited through `POST /api/v1/invites` and registered by
 sending `ลงทะเบียน <code>` in LINE; each centre person forwards 5 cases by chat (`ส่งเรื่อง 10xx`),
 and the case numbers are read from the confirmations the centre receives. Then, at each rate
@@ -10,7 +10,9 @@ and the case numbers are read from the confirmations the centre receives. Then, 
 event is a text "#<number> relay <seq>" from the coordinator of one of the 50 cases in turn, with
 LINE's timestamp = now. Latency = the emulator's `at` for the push that reaches the centre person
 who forwarded the case (time.time() in the emulator process) − time.time() in this process just
-before the event is POSTed. Every relay must arrive, at the right person, or the run fails.
+before the event is POSTed. Every relay must arrive, at the right person, or the run fails. The
+server's CPU (user + system from /proc, the web process and its worker process apart) is counted
+from the warm-up's first event until the emulator is quiet again, per relay sent.
 
 Events go through the emulator's `POST /_emulator/deliver` by default, which signs them, registers
 their reply tokens and POSTs them to the webhook, as LINE does: the service then answers the
@@ -87,6 +89,27 @@ class Target:
     prefix: Callable[[Case], str]
     sent: dict[int, float] = field(default_factory=dict)  # seq → time.time() before the POST
     seq: int = 0
+    pid: int | None = None  # the server process; its CPU and its children's is counted per relay
+
+
+def cpu_seconds(pid: int | None) -> dict[str, float]:
+    """User + system CPU seconds of `pid` ("web") and of each of its children ("worker"), from /proc."""
+    if pid is None:
+        return {}
+    tick = os.sysconf("SC_CLK_TCK")
+
+    def used(p: int) -> float:
+        try:
+            fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            return 0.0
+        return (int(fields[11]) + int(fields[12])) / tick  # utime, stime
+
+    try:
+        children = [int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    except OSError:
+        children = []
+    return {"web": used(pid), "worker": sum(used(c) for c in children)}
 
 
 class Failed(RuntimeError):
@@ -263,18 +286,30 @@ async def measure(target: Target, rates: list[float], seconds: float, stall: flo
             await drain(session, target)
             print(f"  {target.name}: seeded in {time.monotonic() - t0:.1f} s", file=sys.stderr)
         for rate in rates:
+            cpu_before = cpu_seconds(target.pid)
             warm = await drive(session, target, rate, 1.0)  # at the measured rate, straight into it
             seqs = await drive(session, target, rate, seconds)
             at = await arrivals(session, target, warm + seqs, stall)
+            await drain(session, target)
+            # CPU from the warm-up's first event to quiet again, over every relay sent in it
+            cpu = {k: (v - cpu_before[k]) * 1000 / len(warm + seqs) for k, v in cpu_seconds(target.pid).items()}
             latencies = [at[s] - target.sent[s] for s in seqs]
             accepted = sorted(at[s] for s in seqs)
             results[rate] = {"p50": pct(latencies, 50), "p95": pct(latencies, 95), "max": max(latencies) * 1000,
                              "arrived": sum(s in at for s in seqs), "sent": len(seqs),
-                             "delivered_per_s": (len(seqs) - 1) / (accepted[-1] - accepted[0])}
+                             "delivered_per_s": (len(seqs) - 1) / (accepted[-1] - accepted[0]), "cpu": cpu}
             print(f"  {target.name} @ {rate:g}/s: p50 {results[rate]['p50']:.1f} ms, "
-                  f"p95 {results[rate]['p95']:.1f} ms, max {results[rate]['max']:.0f} ms", file=sys.stderr)
-            await drain(session, target)
+                  f"p95 {results[rate]['p95']:.1f} ms, max {results[rate]['max']:.0f} ms, "
+                  f"CPU/relay {_cpu(cpu)}", file=sys.stderr)
     return results
+
+
+def _cpu(cpu: dict[str, float]) -> str:
+    if not cpu:
+        return "-"
+    if cpu.get("worker"):
+        return f"{cpu['web']:.1f} + {cpu['worker']:.1f}"
+    return f"{cpu['web']:.1f}"
 
 
 # -- processes ----------------------------------------------------------------------------------
@@ -319,10 +354,10 @@ async def main() -> None:
             async with (running([python, "-m", "app.cli", "line-emulator", "--port", str(emu_port), "--webhook-url",
                                  f"http://127.0.0.1:{port}/webhook"], env, emu_port, log),
                         running([python, "-m", "uvicorn", "bench.baseline_relay:app", "--port", str(port),
-                                 "--log-level", "warning", "--no-access-log"], base_env, port, log)):
+                                 "--log-level", "warning", "--no-access-log"], base_env, port, log) as server):
                 cases = [Case(f"70-{i + 1:05d}", coordinator_id(code), centre_id(0)) for i, code in enumerate(DISTRICTS)]
                 target = Target("baseline", emu, f"http://127.0.0.1:{port}/webhook", args.direct, cases,
-                                prefix=lambda case: f"💬 #{case.number} relay ")
+                                prefix=lambda case: f"💬 #{case.number} relay ", pid=server.pid)
                 results["baseline (no database)"] = await measure(target, rates, args.seconds, args.stall)
             for kind in args.db.split(","):
                 url, drop = database(kind, tmp)
@@ -336,10 +371,11 @@ async def main() -> None:
                                            check=True, cwd=ROOT, capture_output=True)
                     async with (running([python, "-m", "app.cli", "line-emulator", "--port", str(emu_port),
                                          "--webhook-url", f"http://127.0.0.1:{port}/webhook"], env, emu_port, log),
-                                running([python, "-m", "app.cli", "serve", "--port", str(port)], db_env, port, log)):
+                                running([python, "-m", "app.cli", "serve", "--port", str(port)], db_env, port,
+                                        log) as server):
                         service = f"http://127.0.0.1:{port}"
                         target = Target(f"rongtuk, {kind}", emu, f"{service}/webhook", args.direct, [],
-                                        prefix=lambda case: f"💬 #{case.number} · ")
+                                        prefix=lambda case: f"💬 #{case.number} · ", pid=server.pid)
                         results[f"rongtuk, {kind}"] = await measure(target, rates, args.seconds, args.stall,
                                                                     seed_with=service)
                 finally:
@@ -354,7 +390,7 @@ async def main() -> None:
     print(f"\nrelay: coordinator's event → centre's push accepted by the LINE emulator; "
           f"{args.seconds:.0f} s per rate after a 1 s warm-up; "
           f"events {'POSTed to the webhook' if args.direct else 'through /_emulator/deliver'}; "
-          f"one uvicorn worker, inbox worker and sender in the process; {os.cpu_count()} cores\n")
+          f"rongtuk serve: one uvicorn worker and its worker process (inbox worker, sender); {os.cpu_count()} cores\n")
     print("| path | rate | p50 ms | p95 ms | arrived | p50 vs baseline | p95 vs baseline |")
     print("|---|---:|---:|---:|---:|---:|---:|")
     for name, by_rate in results.items():
@@ -362,12 +398,13 @@ async def main() -> None:
             b = baseline[rate]
             print(f"| {name} | {rate:g}/s | {r['p50']:.1f} | {r['p95']:.1f} | {r['arrived']}/{r['sent']} | "
                   f"{r['p50'] / b['p50']:.1f}× | {r['p95'] / b['p95']:.1f}× |")
-    print("\nrelays accepted per second over the measured window (the rate if it kept up), and the slowest:\n")
-    print("| path | rate | delivered/s | max ms |")
-    print("|---|---:|---:|---:|")
+    print("\nrelays accepted per second over the measured window (the rate if it kept up), the slowest, and "
+          "the server's CPU (user + system) per relay from the warm-up to quiet again, web + worker process:\n")
+    print("| path | rate | delivered/s | max ms | CPU ms/relay |")
+    print("|---|---:|---:|---:|---:|")
     for name, by_rate in results.items():
         for rate, r in by_rate.items():
-            print(f"| {name} | {rate:g}/s | {r['delivered_per_s']:.0f} | {r['max']:.0f} |")
+            print(f"| {name} | {rate:g}/s | {r['delivered_per_s']:.0f} | {r['max']:.0f} | {_cpu(r['cpu'])} |")
 
 
 if __name__ == "__main__":
