@@ -16,6 +16,7 @@ Allowed transitions (current assignment → after the action):
 from __future__ import annotations
 
 import re
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -119,14 +120,9 @@ async def _next_sequence(session: AsyncSession, fiscal_year: int) -> int:
 async def get(session: AsyncSession, case_id: int, *, lock: bool = False) -> ComplaintCase:
     """`lock`: hold the case row until commit and read it afresh (another replica may have just
     changed it); every change to a case goes through this lock."""
-    stmt = select(ComplaintCase).where(ComplaintCase.id == case_id)
-    if lock:
-        stmt = stmt.with_for_update(of=ComplaintCase).execution_options(populate_existing=True)
-    case = await session.scalar(stmt)
+    case = await _read(session, ComplaintCase.id == case_id, lock=lock)
     if case is None:
         raise CaseNotFound("ไม่พบเรื่องนี้", case_id=case_id)
-    for assignment in case.assignments:  # the back reference, without a lazy load
-        set_committed_value(assignment, "case", case)
     return case
 
 
@@ -134,10 +130,22 @@ async def get_by_number(session: AsyncSession, number: str, *, lock: bool = Fals
     normalized = normalize_number(number)
     if normalized is None:
         raise InvalidInput(f"เลขที่เรื่อง {number} ไม่ถูกต้อง (รูปแบบ #70-00042)", number=number)
-    case_id = await session.scalar(select(ComplaintCase.id).where(ComplaintCase.number == normalized))
-    if case_id is None:
+    case = await _read(session, ComplaintCase.number == normalized, lock=lock)
+    if case is None:
         raise CaseNotFound(f"ไม่พบเรื่อง #{normalized}", number=normalized)
-    return await get(session, case_id, lock=lock)
+    return case
+
+
+async def _read(session: AsyncSession, where, *, lock: bool) -> ComplaintCase | None:
+    """One case and its assignments (their selectin load), by id or by number in one statement."""
+    stmt = select(ComplaintCase).where(where)
+    if lock:
+        stmt = stmt.with_for_update(of=ComplaintCase).execution_options(populate_existing=True)
+    case = await session.scalar(stmt)
+    if case is not None:
+        for assignment in case.assignments:  # the back reference, without a lazy load
+            set_committed_value(assignment, "case", case)
+    return case
 
 
 async def get_assignment(session: AsyncSession, assignment_id: int) -> Assignment:
@@ -282,9 +290,13 @@ async def return_to_centre(session: AsyncSession, *, assignment_id: int, actor: 
 
 # -- messages between the sides ------------------------------------------------------------------
 
-async def relay_target(session: AsyncSession, *, case_id: int, actor: Person) -> tuple[ComplaintCase, Assignment]:
-    """The assignment a message from `actor` about this case belongs to, or why it can't be sent."""
-    case = await get(session, case_id, lock=True)
+async def relay_target(session: AsyncSession, *, case_id: int | None = None, case: ComplaintCase | None = None,
+                       actor: Person) -> tuple[ComplaintCase, Assignment]:
+    """The assignment a message from `actor` about this case belongs to, or why it can't be sent.
+    The case by `case_id`, locked; or `case` as already read with lock=True in this transaction
+    (the lock is held until commit, so reading it again would find the same)."""
+    if case is None:
+        case = await get(session, case_id, lock=True)
     assignment = current_assignment(case)
     if actor.role in (Role.centre, Role.admin):
         if assignment is None:
@@ -300,13 +312,16 @@ async def relay_target(session: AsyncSession, *, case_id: int, actor: Person) ->
 
 
 async def record_message(session: AsyncSession, *, case: ComplaintCase, assignment: Assignment, actor: Person,
-                         content: dict[str, Any], at: datetime, calendar: BusinessCalendar,
+                         content: dict[str, Any], at: datetime,
+                         calendar: Callable[[], Awaitable[BusinessCalendar]],
                          received_at: datetime | None = None) -> CaseEvent:
-    """A relayed message, in the log. A message from the unit is a response (FRT)."""
+    """A relayed message, in the log. A message from the unit is a response (FRT). `calendar` is
+    awaited only for the unit's first response, the one message whose times it computes: most
+    relays need no read of the days off."""
     from_unit = actor.role == Role.coordinator
     at = acted_at(case, at, received_at)
     if from_unit and _first_response(assignment, at):
-        _fix_times(assignment, calendar)
+        _fix_times(assignment, await calendar())
     return await _event(session, case, assignment, "message", actor, at,
                         direction="to_centre" if from_unit else "to_unit", **content)
 
