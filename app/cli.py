@@ -109,13 +109,14 @@ def _serve(args) -> int:
     from app.main import create_app
 
     if settings.worker_mode != "process":
-        uvicorn.run(create_app(settings), host=args.host, port=args.port, log_config=None, access_log=False)
+        uvicorn.run(create_app(settings, whole_process=True), host=args.host, port=args.port, log_config=None,
+                    access_log=False)
         return 0
     from app import wakeups, workers
 
     ours, theirs = wakeups.pair()
-    config = uvicorn.Config(create_app(settings, wake=wakeups.sender(ours)), host=args.host, port=args.port,
-                            log_config=None, access_log=False)
+    app = create_app(settings, wake=wakeups.sender(ours), whole_process=True)
+    config = uvicorn.Config(app, host=args.host, port=args.port, log_config=None, access_log=False)
     child = [sys.executable, "-m", "app.cli", "worker", "--wake-fd", str(theirs.fileno()),
              "--parent-pid", str(os.getpid())]
     env = {**os.environ, "WORKER_ID": workers.worker_id(settings, port=args.port)}

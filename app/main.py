@@ -23,7 +23,8 @@ from app.web import routes as web
 log = logging.getLogger(__name__)
 
 
-def create_app(settings: Settings | None = None, *, wake: wakeups.Wake | None = None) -> FastAPI:
+def create_app(settings: Settings | None = None, *, wake: wakeups.Wake | None = None,
+               whole_process: bool = False) -> FastAPI:
     """`wake`: where the web's new work is announced (WORKERS=process: the worker's socket); with
     WORKERS=inline the workers in this process, with off nobody."""
     settings = settings or get_settings()
@@ -69,9 +70,12 @@ def create_app(settings: Settings | None = None, *, wake: wakeups.Wake | None = 
             app.state.scheduler = inline.scheduler
             await inline.start()
         app.state.wake_inbox = woken.inbox
-        # What start-up built (modules, models, the SDK) lives as long as the process: keep it out
-        # of the collector's full scans, which otherwise pause every request for 100+ ms.
-        gc.freeze()
+        if whole_process:
+            # What start-up built (modules, models, the SDK) lives as long as the process: keep it
+            # out of the collector's full scans, which otherwise pause every request for 100+ ms.
+            # Not where apps come and go in one process (tests, the demo): freezing would keep
+            # whatever the earlier ones left for the collector, open connections included.
+            gc.freeze()
         log.info("service started", extra={"line_api": line_base_url, "workers": mode,
                                            "database": engine.url.render_as_string()})
         try:

@@ -14,6 +14,7 @@ after their lease runs out.
 from __future__ import annotations
 
 import asyncio
+import gc
 import contextvars
 import hashlib
 import logging
@@ -134,6 +135,7 @@ async def serve(settings: Settings, *, wake_fd: int | None = None, parent_pid: i
         if parent_pid is not None:
             watch = asyncio.create_task(_parent_gone(parent_pid, stop))
         await workers.start()
+        gc.freeze()  # what start-up built lives as long as the process (app/main.py says why)
         log.info("worker started", extra={"worker_id": owner, "pid": os.getpid(), "scheduler": settings.scheduler,
                                           "database": engine.url.render_as_string()})
         await stop.wait()
