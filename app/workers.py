@@ -14,13 +14,14 @@ after their lease runs out.
 from __future__ import annotations
 
 import asyncio
-import gc
 import contextvars
+import gc
 import hashlib
 import logging
 import os
 import signal
 import socket
+import threading
 from pathlib import Path
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -141,6 +142,7 @@ async def serve(settings: Settings, *, wake_fd: int | None = None, parent_pid: i
         await stop.wait()
         log.info("worker stopping", extra={"worker_id": owner})
     finally:
+        _exit_if_stuck(STOP_DEADLINE_SECONDS)
         if watch is not None:
             watch.cancel()
         if unlisten is not None:
@@ -149,6 +151,22 @@ async def serve(settings: Settings, *, wake_fd: int | None = None, parent_pid: i
             await workers.stop()
         await line.close()
         await engine.dispose()
+
+
+# A worker that is stopping is gone within this time whatever it was waiting for (a LINE call, a
+# database that went away): what it had claimed comes back by its lease, or at once when the
+# worker starts again (release_held), so exiting hard loses nothing.
+STOP_DEADLINE_SECONDS = 20.0
+
+
+def _exit_if_stuck(seconds: float) -> None:
+    def exit_now() -> None:
+        log.error("worker did not stop in time: exiting", extra={"seconds": seconds})
+        os._exit(3)
+
+    timer = threading.Timer(seconds, exit_now)
+    timer.daemon = True
+    timer.start()
 
 
 async def _parent_gone(parent_pid: int, stop: asyncio.Event) -> None:
