@@ -1,7 +1,6 @@
-"""Background loops inside the service.
+"""The workers' loop inside the service.
 
-`Loop` runs a step until it finds nothing to do, then sleeps until woken or polled (the
-scheduler-like jobs). `Dispatcher` keeps up to `concurrency` claimed items in work at once, each
+`Dispatcher` keeps up to `concurrency` claimed items in work at once, each
 in a task of its own, and claims more as slots free: one slow item (a LINE call that hangs) holds
 its own slot only, never the items behind it. The claim decides what may run side by side (the
 inbox and the outbox hand out at most the oldest unfinished item of each chat), so a chat's items
@@ -18,39 +17,6 @@ from typing import Generic, TypeVar
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
-
-
-class Loop:
-    def __init__(self, name: str, step: Callable[[], Awaitable[int]], *, poll_seconds: float,
-                 after_work: Callable[[], None] | None = None) -> None:
-        self.name = name
-        self.step = step
-        self.poll_seconds = poll_seconds
-        self.after_work = after_work
-        self.wake = asyncio.Event()
-        self._task: asyncio.Task | None = None
-
-    def start(self) -> None:
-        self._task = asyncio.create_task(self._run(), name=self.name)
-
-    async def stop(self) -> None:
-        await _cancel(self._task)
-        self._task = None
-
-    async def _run(self) -> None:
-        while True:
-            self.wake.clear()  # before the step: a wake-up during it is not lost
-            try:
-                done = await self.step()
-            except Exception:
-                log.exception("loop step failed", extra={"loop": self.name})
-                done = 0
-                await asyncio.sleep(self.poll_seconds)
-            if done:
-                if self.after_work:
-                    self.after_work()
-                continue
-            await _wait(self.wake, self.poll_seconds)
 
 
 class Dispatcher(Generic[T]):
@@ -75,6 +41,7 @@ class Dispatcher(Generic[T]):
         self._due: float | None = None  # loop time at which a known item falls due
         self._tasks: set[asyncio.Task] = set()
         self._task: asyncio.Task | None = None
+        self._stopping = False
 
     @property
     def in_flight(self) -> int:
@@ -89,11 +56,18 @@ class Dispatcher(Generic[T]):
         self._due = at if self._due is None else min(self._due, at)
 
     def start(self) -> None:
+        self._stopping = False
         self._task = asyncio.create_task(self._run(), name=self.name)
 
     async def stop(self) -> None:
-        """Stop claiming; give the items in work a moment to finish, then cancel them (an item
-        cut short is like one whose process died: its lease brings it back)."""
+        """Stop claiming, between two claims rather than inside one; give the items in work a
+        moment to finish, then cancel them (an item cut short is like one whose process died: its
+        lease brings it back). A task cancelled inside a transaction can leave its connection
+        unreturned, on SQLite with the write lock held, so cancelling is the last resort."""
+        self._stopping = True
+        self._signal.set()
+        if self._task is not None:
+            await asyncio.wait([self._task], timeout=self.stop_grace_seconds)
         await _cancel(self._task)
         self._task = None
         if self._tasks:
@@ -103,7 +77,7 @@ class Dispatcher(Generic[T]):
             await asyncio.gather(*self._tasks, return_exceptions=True)
 
     async def _run(self) -> None:
-        while True:
+        while not self._stopping:
             self._signal.clear()  # before the claim: a wake-up during it is not lost
             free = self.concurrency - len(self._tasks)
             if free >= self.refill or (free and not self._tasks):
@@ -117,6 +91,8 @@ class Dispatcher(Generic[T]):
                 for item in items:
                     task = asyncio.create_task(self._one(item))
                     self._tasks.add(task)
+                if self._stopping:
+                    break
                 if items and len(items) == free:
                     continue  # there may be more: claim again as soon as slots free
             timeout = self.poll_seconds

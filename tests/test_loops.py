@@ -106,3 +106,23 @@ async def test_stop_cancels_work_that_outlives_the_grace():
     await dispatcher.stop()
     assert queue.running == 0 and queue.done == []
     assert dispatcher.in_flight == 0
+
+
+async def test_stop_lets_a_claim_in_progress_finish():
+    """A claim is a transaction: cut off inside it, its connection could keep SQLite's lock."""
+    started, finished = asyncio.Event(), []
+
+    async def slow_claim(limit: int) -> list[int]:
+        started.set()
+        await asyncio.sleep(0.1)
+        finished.append(limit)
+        return []
+
+    async def work(item: int) -> None:
+        pass
+
+    dispatcher = Dispatcher("test", slow_claim, work, concurrency=2, poll_seconds=30)
+    dispatcher.start()
+    await started.wait()
+    await dispatcher.stop()
+    assert finished == [2]

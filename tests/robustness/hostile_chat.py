@@ -328,8 +328,11 @@ async def build_world(service: Service) -> World:
         registrations.append(events.text_message(user_id, f"ลงทะเบียน {await service.invite(role, agency)}"))
     await service.send(*registrations, events.join(GROUP))
     await service.settle()
-    await service.send(events.text_message(BANGRAK, "ผูกกลุ่ม 1004", group_id=GROUP),
-                       events.text_message(CENTRE, "ส่งเรื่อง บางรัก\nไฟทางดับ\nมืดมาก"),
+    # The group is bound before the forwards: different chats' events are worked side by side, in
+    # no order between them.
+    await service.send(events.text_message(BANGRAK, "ผูกกลุ่ม 1004", group_id=GROUP))
+    await service.settle()
+    await service.send(events.text_message(CENTRE, "ส่งเรื่อง บางรัก\nไฟทางดับ\nมืดมาก"),
                        events.text_message(CENTRE, "ส่งเรื่อง ปทุมวัน\nไฟทางดับ\nมืดมาก"))
     await service.settle()
     answers = [m["text"] for m in service.emulator.accepted_messages(CENTRE)[-2:]]
