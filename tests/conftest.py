@@ -8,7 +8,6 @@ schema built by the real migrations and tables emptied between tests.
 
 from __future__ import annotations
 
-import gc
 
 import os
 import uuid
@@ -75,10 +74,6 @@ async def _prepare(url: str) -> None:
 async def engine(database_url):
     engine = create_engine(database_url)
     yield engine
-    # A task of the stopped service cut off inside a transaction can leave its SQLite connection
-    # unreturned, holding the write lock until the collector closes it (a real process exits
-    # instead); collect now, so the next test's writes do not wait out the busy timeout.
-    gc.collect()
     await _empty_tables(engine)
     await engine.dispose()
 
