@@ -9,10 +9,11 @@ is resent after a timeout or a crash is accepted by LINE at most once (409 = alr
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import case, exists, func, literal, select, update
+from sqlalchemy import bindparam, case, exists, func, literal, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -109,24 +110,73 @@ async def bring_forward(session: AsyncSession, *, now: datetime, limit: int | No
     return result.rowcount
 
 
+@dataclass(frozen=True)
+class Sent:
+    """LINE accepted `message` at `now`: what to record (mark_sent)."""
+
+    message: OutboxMessage
+    now: datetime
+    via: str
+    request_id: str | None
+    sent_message_ids: list[str] | None
+    note: str | None = None
+
+
 async def mark_sent(session: AsyncSession, message: OutboxMessage, *, now: datetime, via: str,
                     request_id: str | None, sent_message_ids: list[str] | None, note: str | None = None) -> None:
-    """Record LINE's acceptance. A message about a case is linked by its LINE ids, so quoting it
-    later answers that case; a case card's acceptance is its assignment's delivery time."""
-    await _update(session, message, status=OutboxStatus.sent, sent_at=now, sent_via=via,
-                  line_request_id=request_id, sent_message_ids=sent_message_ids, last_error=note,
-                  claim_token=None, claimed_until=None)
-    if message.case_id and sent_message_ids:
-        table = MessageLink.__table__
+    """Record LINE's acceptance (mark_sent_all, for one message); LeaseLost if the lease ran out."""
+    [outcome] = await mark_sent_all(session, [Sent(message, now, via, request_id, sent_message_ids, note)])
+    if outcome is not None:
+        raise outcome
+
+
+async def mark_sent_all(session: AsyncSession, sent: list[Sent]) -> list[LeaseLost | None]:
+    """Record LINE's acceptance of each message whose lease still holds, with one statement per
+    table however many there are (the sender writes a group of outcomes at once); returns, per
+    message, None or the LeaseLost that is its own. A message about a case is linked by its LINE
+    ids, so quoting it later answers that case; a case card's acceptance is its assignment's
+    delivery time."""
+    ids = sorted({s.message.id for s in sent})
+    # The rows are locked (PostgreSQL; SQLite's writer holds the file) before they are checked, so
+    # no claim changes a token between the check and the write.
+    held = dict((await session.execute(
+        select(OutboxMessage.id, OutboxMessage.claim_token).where(OutboxMessage.id.in_(ids))
+        .order_by(OutboxMessage.id).with_for_update())).all())
+    outcomes: list[LeaseLost | None] = []
+    mine: list[Sent] = []
+    for s in sent:
+        if s.message.claim_token is not None and held.get(s.message.id) == s.message.claim_token:
+            held.pop(s.message.id)  # the same message twice in a group: the first one counts
+            mine.append(s)
+            outcomes.append(None)
+        else:
+            outcomes.append(LeaseLost(f"outbox message {s.message.id}: lease lost"))
+    if not mine:
+        return outcomes
+    await session.execute(_SENT, [{"b_id": s.message.id, "b_at": s.now, "b_via": s.via, "b_request": s.request_id,
+                                   "b_ids": s.sent_message_ids, "b_note": s.note} for s in mine])
+    links = [{"line_message_id": mid, "case_id": s.message.case_id, "chat_id": s.message.recipient,
+              "assignment_id": s.message.delivers_assignment_id, "created_at": s.now}
+             for s in mine if s.message.case_id for mid in s.sent_message_ids or ()]
+    if links:
         await session.execute(
-            insert_ignoring_duplicates(session.bind.dialect.name, table, ["line_message_id"]),
-            [{"line_message_id": mid, "case_id": message.case_id, "chat_id": message.recipient,
-              "assignment_id": message.delivers_assignment_id, "created_at": now} for mid in sent_message_ids])
-    if message.delivers_assignment_id:
-        await session.execute(
-            update(Assignment)
-            .where(Assignment.id == message.delivers_assignment_id, Assignment.delivered_at.is_(None))
-            .values(delivered_at=now).execution_options(synchronize_session=False))
+            insert_ignoring_duplicates(session.bind.dialect.name, MessageLink.__table__, ["line_message_id"]), links)
+    delivered = [{"b_id": s.message.delivers_assignment_id, "b_at": s.now} for s in mine if s.message.delivers_assignment_id]
+    if delivered:
+        await session.execute(_DELIVERED, delivered)
+    return outcomes
+
+
+_outbox = OutboxMessage.__table__
+# Executed with a row of parameters per message (executemany): one statement for the group.
+_SENT = (update(_outbox).where(_outbox.c.id == bindparam("b_id"))
+         .values(status=OutboxStatus.sent, sent_at=bindparam("b_at"), sent_via=bindparam("b_via"),
+                 line_request_id=bindparam("b_request"), sent_message_ids=bindparam("b_ids"),
+                 last_error=bindparam("b_note"), claim_token=None, claimed_until=None))
+_assignment = Assignment.__table__
+_DELIVERED = (update(_assignment)
+              .where(_assignment.c.id == bindparam("b_id"), _assignment.c.delivered_at.is_(None))
+              .values(delivered_at=bindparam("b_at")))
 
 
 async def switch_to_push(session: AsyncSession, message: OutboxMessage, *, now: datetime, reason: str) -> None:

@@ -5,9 +5,11 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from sqlalchemy import event, select, update
 
 from app import outbox
 from app.db import session_scope
+from models import OutboxMessage
 
 T0 = datetime(2026, 11, 24, 3, 0, tzinfo=UTC)
 
@@ -66,3 +68,33 @@ async def test_retry_later_waits_and_a_lost_lease_cannot_write(sessionmaker):
     with pytest.raises(outbox.LeaseLost):
         async with session_scope(sessionmaker) as s:
             await outbox.mark_sent(s, row, now=T0, via="push", request_id=None, sent_message_ids=None)
+
+
+async def test_acceptances_are_written_in_one_update_and_a_lost_lease_fails_only_its_own(sessionmaker, engine):
+    async with session_scope(sessionmaker) as s:
+        for to in ("U1", "U2", "U3"):
+            await outbox.push(s, to=to, messages=_texts(1), now=T0)
+    async with session_scope(sessionmaker) as s:
+        rows = await outbox.claim_due(s, now=T0, lease_seconds=30, limit=10)
+    async with session_scope(sessionmaker) as s:  # U2's lease ran out and another worker took it
+        await s.execute(update(OutboxMessage).where(OutboxMessage.id == rows[1].id).values(claim_token="theirs"))
+    updates: list[str] = []
+
+    def count(conn, cursor, statement, *_args) -> None:
+        if statement.lstrip().upper().startswith("UPDATE OUTBOX_MESSAGE"):
+            updates.append(statement)
+
+    event.listen(engine.sync_engine, "before_cursor_execute", count)
+    try:
+        async with session_scope(sessionmaker) as s:
+            outcomes = await outbox.mark_sent_all(s, [
+                outbox.Sent(row, T0, "push", f"req-{row.recipient}", [f"m-{row.recipient}"]) for row in rows])
+    finally:
+        event.remove(engine.sync_engine, "before_cursor_execute", count)
+    assert outcomes[0] is None and outcomes[2] is None and isinstance(outcomes[1], outbox.LeaseLost)
+    assert len(updates) == 1
+    async with sessionmaker() as s:
+        got = {r.recipient: r for r in (await s.scalars(select(OutboxMessage))).all()}
+    assert (got["U1"].status, got["U1"].line_request_id, got["U1"].sent_message_ids) == ("sent", "req-U1", ["m-U1"])
+    assert (got["U3"].status, got["U3"].claim_token) == ("sent", None)
+    assert (got["U2"].status, got["U2"].claim_token, got["U2"].sent_at) == ("pending", "theirs", None)
