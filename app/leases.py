@@ -36,16 +36,18 @@ def due(model, now: datetime):
 
 
 async def claim(session: AsyncSession, model, candidates: Select, *, now: datetime, lease_seconds: float,
-                order_by, owner: str | None = None) -> list:
+                order_by, owner: str | None = None, values: dict | None = None) -> list:
     """Lease the due rows among the ids `candidates` selects (locked with SKIP LOCKED on
     PostgreSQL, so replicas never claim the same row) for `owner` (default: `OWNER`) and count the
-    attempt, in one statement (UPDATE … RETURNING). Returns them in `order_by` order."""
+    attempt, in one statement (UPDATE … RETURNING). `values`: more columns the claim sets, or a
+    lease (`claimed_until`) of its own per row. Returns them in `order_by` order."""
     chosen = lock_skip_locked(session, candidates.where(due(model, now)).order_by(*order_by), model).cte("chosen")
+    changes = {"claim_token": str(uuid.uuid4()), "claimed_until": now + timedelta(seconds=lease_seconds),
+               "claimed_by": owner if owner is not None else OWNER.get(), "attempts": model.attempts + 1}
     rows = (await session.scalars(
         update(model)
         .where(model.id.in_(select(chosen.c.id)))
-        .values(claim_token=str(uuid.uuid4()), claimed_until=now + timedelta(seconds=lease_seconds),
-                claimed_by=owner if owner is not None else OWNER.get(), attempts=model.attempts + 1)
+        .values(changes | (values or {}))
         .returning(model),
         execution_options={"synchronize_session": False},
     )).all()

@@ -13,9 +13,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, case, exists, func, literal, select, update
+from sqlalchemy import and_, bindparam, case, exists, func, literal, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
+from sqlalchemy.orm.attributes import set_committed_value
 
 from app import leases
 from app.dialect import insert_ignoring_duplicates
@@ -78,21 +79,20 @@ async def claim_due(session: AsyncSession, *, now: datetime, lease_seconds: floa
         earlier.id < OutboxMessage.id,
     )
     stmt = select(OutboxMessage.id).where(~blocked).limit(limit)
-    rows = await leases.claim(session, OutboxMessage, stmt, now=now, lease_seconds=lease_seconds,
-                              order_by=(OutboxMessage.id,))
-    replies = [row.id for row in rows if row.kind == OutboxKind.reply]
-    if replies:
-        def at(seconds: float | None):  # bound as the column's type (SQLite stores text)
-            return literal(now + timedelta(seconds=seconds or 0), OutboxMessage.claimed_until.type)
 
-        await session.execute(
-            update(OutboxMessage)
-            .where(OutboxMessage.id.in_(replies))
-            .values(reply_attempted_at=func.coalesce(OutboxMessage.reply_attempted_at, at(0)),
-                    claimed_until=case((OutboxMessage.reply_attempted_at.is_(None),
-                                        at(reply_lease_seconds or lease_seconds)),
-                                       else_=at(retried_reply_lease_seconds or lease_seconds)))
-            .execution_options(synchronize_session=False))
+    def at(seconds: float | None):  # bound as the column's type (SQLite stores text)
+        return literal(now + timedelta(seconds=seconds or 0), OutboxMessage.claimed_until.type)
+
+    is_reply, attempted = OutboxMessage.kind == OutboxKind.reply, OutboxMessage.reply_attempted_at
+    rows = await leases.claim(session, OutboxMessage, stmt, now=now, lease_seconds=lease_seconds,
+                              order_by=(OutboxMessage.id,), values={
+        "reply_attempted_at": case((is_reply, func.coalesce(attempted, at(0))), else_=attempted),
+        "claimed_until": case((and_(is_reply, attempted.is_(None)), at(reply_lease_seconds or lease_seconds)),
+                              (is_reply, at(retried_reply_lease_seconds or lease_seconds)), else_=at(lease_seconds)),
+    })
+    for row in rows:  # RETURNING gives the new mark: this claim's own is `now`, so before it there was none
+        if row.kind == OutboxKind.reply and row.reply_attempted_at == now:
+            set_committed_value(row, "reply_attempted_at", None)
     return rows
 
 

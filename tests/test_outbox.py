@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -12,6 +14,21 @@ from app.db import session_scope
 from models import OutboxMessage
 
 T0 = datetime(2026, 11, 24, 3, 0, tzinfo=UTC)
+
+
+@contextlib.contextmanager
+def _statements(engine) -> Iterator[list[str]]:
+    """The SQL sent to the database inside the block."""
+    seen: list[str] = []
+
+    def note(_conn, _cursor, statement, *_args) -> None:
+        seen.append(statement.lstrip().upper())
+
+    event.listen(engine.sync_engine, "before_cursor_execute", note)
+    try:
+        yield seen
+    finally:
+        event.remove(engine.sync_engine, "before_cursor_execute", note)
 
 
 def _texts(n: int) -> list[dict]:
@@ -78,23 +95,37 @@ async def test_acceptances_are_written_in_one_update_and_a_lost_lease_fails_only
         rows = await outbox.claim_due(s, now=T0, lease_seconds=30, limit=10)
     async with session_scope(sessionmaker) as s:  # U2's lease ran out and another worker took it
         await s.execute(update(OutboxMessage).where(OutboxMessage.id == rows[1].id).values(claim_token="theirs"))
-    updates: list[str] = []
-
-    def count(conn, cursor, statement, *_args) -> None:
-        if statement.lstrip().upper().startswith("UPDATE OUTBOX_MESSAGE"):
-            updates.append(statement)
-
-    event.listen(engine.sync_engine, "before_cursor_execute", count)
-    try:
+    with _statements(engine) as statements:
         async with session_scope(sessionmaker) as s:
             outcomes = await outbox.mark_sent_all(s, [
                 outbox.Sent(row, T0, "push", f"req-{row.recipient}", [f"m-{row.recipient}"]) for row in rows])
-    finally:
-        event.remove(engine.sync_engine, "before_cursor_execute", count)
     assert outcomes[0] is None and outcomes[2] is None and isinstance(outcomes[1], outbox.LeaseLost)
-    assert len(updates) == 1
+    assert sum(stmt.startswith("UPDATE OUTBOX_MESSAGE") for stmt in statements) == 1
     async with sessionmaker() as s:
         got = {r.recipient: r for r in (await s.scalars(select(OutboxMessage))).all()}
     assert (got["U1"].status, got["U1"].line_request_id, got["U1"].sent_message_ids) == ("sent", "req-U1", ["m-U1"])
     assert (got["U3"].status, got["U3"].claim_token) == ("sent", None)
     assert (got["U2"].status, got["U2"].claim_token, got["U2"].sent_at) == ("pending", "theirs", None)
+
+
+async def test_a_claimed_reply_is_marked_attempted_and_leased_for_its_call_in_the_claim(sessionmaker, engine):
+    async with session_scope(sessionmaker) as s:
+        await outbox.reply(s, reply_token="tok", token_at=T0, to="U1", messages=_texts(1), now=T0)
+        await outbox.push(s, to="U2", messages=_texts(1), now=T0)
+    with _statements(engine) as statements:
+        async with session_scope(sessionmaker) as s:
+            reply, push = await outbox.claim_due(s, now=T0, lease_seconds=30, limit=10, reply_lease_seconds=12,
+                                                 retried_reply_lease_seconds=22)
+    assert sum(stmt.startswith(("UPDATE", "WITH")) for stmt in statements) == 1  # the claim is one statement
+    assert (reply.kind, reply.reply_attempted_at) == ("reply", None)  # as before the claim: no earlier attempt
+    async with sessionmaker() as s:
+        stored = {r.kind: r for r in (await s.scalars(select(OutboxMessage))).all()}
+    assert stored["reply"].reply_attempted_at == T0 and stored["push"].reply_attempted_at is None
+    assert stored["reply"].claimed_until == T0 + timedelta(seconds=12)
+    assert stored["push"].claimed_until == T0 + timedelta(seconds=30)
+    async with session_scope(sessionmaker) as s:  # the lease runs out: the next claim knows of the attempt
+        [again] = await outbox.claim_due(s, now=T0 + timedelta(seconds=13), lease_seconds=30, limit=10,
+                                         reply_lease_seconds=12, retried_reply_lease_seconds=22)
+    assert (again.id, again.reply_attempted_at) == (reply.id, T0)
+    async with sessionmaker() as s:
+        assert (await s.get(OutboxMessage, reply.id)).claimed_until == T0 + timedelta(seconds=35)
