@@ -137,11 +137,12 @@ async def get_by_number(session: AsyncSession, number: str, *, lock: bool = Fals
 
 
 async def _read(session: AsyncSession, where, *, lock: bool) -> ComplaintCase | None:
-    """One case and its assignments (their selectin load), by id or by number in one statement."""
-    stmt = select(ComplaintCase).where(where)
+    """One case and its assignments (joined, with their units), by id or by number: one statement.
+    The lock is the case row's only (PostgreSQL allows FOR UPDATE OF the outer join's kept side)."""
+    stmt = select(ComplaintCase).where(where).options(joinedload(ComplaintCase.assignments))
     if lock:
         stmt = stmt.with_for_update(of=ComplaintCase).execution_options(populate_existing=True)
-    case = await session.scalar(stmt)
+    case = (await session.execute(stmt)).unique().scalar_one_or_none()
     if case is not None:
         for assignment in case.assignments:  # the back reference, without a lazy load
             set_committed_value(assignment, "case", case)
