@@ -41,8 +41,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from app.line import events  # noqa: E402
-from bench.relay import running, until  # noqa: E402
-from bench.webhook import SECRET, TOKEN, database, free_port, pct, show_log  # noqa: E402
+from bench.relay import until  # noqa: E402
+from bench.stack import emulator_and_server  # noqa: E402
+from bench.webhook import SECRET, TOKEN, database, pct, show_log  # noqa: E402
 
 PATHS = ("/v2/bot/message/reply", "/v2/bot/message/push")
 HUNG = "Uhung".ljust(33, "0")
@@ -189,14 +190,9 @@ async def measure(kind: str, args, tmp: Path, log: Path) -> dict:
     try:
         subprocess.run([python, "-m", "app.cli", "db", "upgrade"], env={**os.environ, **env}, check=True, cwd=ROOT,
                        capture_output=True)
-        emu_port, port = free_port(), free_port()
-        url_emu = f"http://127.0.0.1:{emu_port}"
-        async with running([python, "-m", "app.cli", "line-emulator", "--port", str(emu_port), "--webhook-url",
-                            f"http://127.0.0.1:{port}/webhook"], env, emu_port, log), \
-                running([python, "-m", "app.cli", "serve", "--port", str(port)],
-                        {**env, "LINE_API_BASE_URL": url_emu}, port, log):
+        async with emulator_and_server(env, log) as stack:
             async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0)) as session:
-                emulator = Emulator(session, url_emu)
+                emulator = Emulator(session, stack.emulator)
                 warm = [new_user("w") for _ in range(5)]
                 await paced(emulator, warm, 1)
                 await all_answered(emulator, warm, 60)

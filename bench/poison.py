@@ -37,8 +37,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from app.line import events  # noqa: E402
-from bench.relay import running, until  # noqa: E402
-from bench.webhook import SECRET, TOKEN, database, free_port  # noqa: E402
+from bench.relay import until  # noqa: E402
+from bench.stack import emulator_and_server  # noqa: E402
+from bench.webhook import SECRET, TOKEN, database  # noqa: E402
 
 OTHERS = 10
 
@@ -106,12 +107,8 @@ async def measure(kind: str, rounds: int, tmp: Path, log: Path) -> dict[str, lis
     try:
         subprocess.run([python, "-m", "app.cli", "db", "upgrade"], env={**os.environ, **env}, check=True, cwd=ROOT,
                        capture_output=True)
-        emu_port, port = free_port(), free_port()
-        emulator = f"http://127.0.0.1:{emu_port}"
-        async with running([python, "-m", "app.cli", "line-emulator", "--port", str(emu_port), "--webhook-url",
-                            f"http://127.0.0.1:{port}/webhook"], env, emu_port, log), \
-                running([python, "-m", "app.cli", "serve", "--port", str(port)],
-                        {**env, "LINE_API_BASE_URL": emulator}, port, log):
+        async with emulator_and_server(env, log) as stack:
+            emulator = stack.emulator
             async with aiohttp.ClientSession() as session:
                 await one_round(session, emulator, "w")  # warm-up
                 for r in range(rounds):

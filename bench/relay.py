@@ -41,7 +41,6 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
-from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -51,7 +50,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from app.line import events  # noqa: E402
-from bench.webhook import database, free_port, pct, start  # noqa: E402
+from bench.stack import emulator_and_server  # noqa: E402
+from bench.webhook import database, pct, show_log  # noqa: E402
 
 SECRET = "bench-secret"
 TOKEN = "bench-token"
@@ -312,22 +312,6 @@ def _cpu(cpu: dict[str, float]) -> str:
     return f"{cpu['web']:.1f}"
 
 
-# -- processes ----------------------------------------------------------------------------------
-
-@asynccontextmanager
-async def running(args: list[str], env: dict, port: int, log: Path):
-    proc = start(args, env, port, log)
-    try:
-        yield proc
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-
-
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rates", default="20,100", help="events per second, comma-separated")
@@ -348,42 +332,29 @@ async def main() -> None:
         log = tmp / "servers.log"
         try:
             # The baseline, against an emulator of its own.
-            port, emu_port = free_port(), free_port()
-            emu = f"http://127.0.0.1:{emu_port}"
-            base_env = {**env, "LINE_API_BASE_URL": emu, "BASELINE_CENTRE_ID": centre_id(0)}
-            async with (running([python, "-m", "app.cli", "line-emulator", "--port", str(emu_port), "--webhook-url",
-                                 f"http://127.0.0.1:{port}/webhook"], env, emu_port, log),
-                        running([python, "-m", "uvicorn", "bench.baseline_relay:app", "--port", str(port),
-                                 "--log-level", "warning", "--no-access-log"], base_env, port, log) as server):
+            async with emulator_and_server(env, log, app="bench.baseline_relay:app",
+                                           server_env={"BASELINE_CENTRE_ID": centre_id(0)}) as stack:
                 cases = [Case(f"70-{i + 1:05d}", coordinator_id(code), centre_id(0)) for i, code in enumerate(DISTRICTS)]
-                target = Target("baseline", emu, f"http://127.0.0.1:{port}/webhook", args.direct, cases,
-                                prefix=lambda case: f"💬 #{case.number} relay ", pid=server.pid)
+                target = Target("baseline", stack.emulator, stack.webhook, args.direct, cases,
+                                prefix=lambda case: f"💬 #{case.number} relay ", pid=stack.process.pid)
                 results["baseline (no database)"] = await measure(target, rates, args.seconds, args.stall)
             for kind in args.db.split(","):
                 url, drop = database(kind, tmp)
                 try:
-                    port, emu_port = free_port(), free_port()
-                    emu = f"http://127.0.0.1:{emu_port}"
-                    db_env = {**env, "DATABASE_URL": url, "LINE_API_BASE_URL": emu}
+                    db_env = {**env, "DATABASE_URL": url}
                     if kind != "sqlite":  # `serve` prepares SQLite itself
                         for step in (["db", "upgrade"], ["agencies", "load"]):
                             subprocess.run([python, "-m", "app.cli", *step], env={**os.environ, **db_env},
                                            check=True, cwd=ROOT, capture_output=True)
-                    async with (running([python, "-m", "app.cli", "line-emulator", "--port", str(emu_port),
-                                         "--webhook-url", f"http://127.0.0.1:{port}/webhook"], env, emu_port, log),
-                                running([python, "-m", "app.cli", "serve", "--port", str(port)], db_env, port,
-                                        log) as server):
-                        service = f"http://127.0.0.1:{port}"
-                        target = Target(f"rongtuk, {kind}", emu, f"{service}/webhook", args.direct, [],
-                                        prefix=lambda case: f"💬 #{case.number} · ", pid=server.pid)
+                    async with emulator_and_server(env, log, server_env={"DATABASE_URL": url}) as stack:
+                        target = Target(f"rongtuk, {kind}", stack.emulator, stack.webhook, args.direct, [],
+                                        prefix=lambda case: f"💬 #{case.number} · ", pid=stack.process.pid)
                         results[f"rongtuk, {kind}"] = await measure(target, rates, args.seconds, args.stall,
-                                                                    seed_with=service)
+                                                                    seed_with=stack.url)
                 finally:
                     drop()
         except BaseException:
-            if log.exists():
-                print(f"--- last lines of the servers' log ---\n{''.join(log.read_text().splitlines(True)[-40:])}",
-                      file=sys.stderr)
+            show_log(log)
             raise
 
     baseline = results["baseline (no database)"]

@@ -46,8 +46,9 @@ from app.line import events  # noqa: E402
 from app.line.testing import buttons  # noqa: E402
 from bench.relay import (  # noqa: E402
     ADMIN, CASES_EACH, CENTRE_STAFF, DISTRICTS, FORWARDED, SECRET, TOKEN, Failed, Target, centre_id,
-    coordinator_id, drain, messages, running, say, seed, until,
+    coordinator_id, drain, messages, say, seed, until,
 )
+from bench.stack import running  # noqa: E402
 from bench.webhook import database, free_port, show_log  # noqa: E402
 
 RELAYED = re.compile(r"^💬 #(\d+-\d+) · .*\nคู่ที่ (\d+) ตอบ$")
