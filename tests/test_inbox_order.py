@@ -11,18 +11,12 @@ import pytest
 from app import inbox
 from app.db import session_scope
 from app.line import events
-from tests.support import buttons
+from tests.support import buttons, inbox_event
 
 T0 = datetime(2026, 11, 24, 3, 0, tzinfo=UTC)
 WINDOW = 0.1
 W = timedelta(seconds=WINDOW)
 CENTRE, COORDINATOR = "U_CENTRE", "U_BANGRAK_1"
-
-
-def _event(event_id: str, ms: int, *, user: str = "U1", redelivery: bool = False) -> dict:
-    return {"type": "message", "mode": "active", "timestamp": ms, "source": {"type": "user", "userId": user},
-            "webhookEventId": event_id, "deliveryContext": {"isRedelivery": redelivery}, "replyToken": "r" + event_id,
-            "message": {"id": "1", "type": "text", "text": "hi", "quoteToken": "q"}}
 
 
 async def _record(sessionmaker, *evs: dict, at: datetime) -> None:
@@ -46,9 +40,9 @@ async def _finish(sessionmaker, row, at: datetime) -> None:
 
 async def test_a_text_stored_before_the_earlier_tap_waits_for_the_tap(sessionmaker):
     # Replica B stores the text; replica A stores the tap LINE sent a moment before it, later.
-    await _record(sessionmaker, _event("text", ms=2_000), at=T0)
+    await _record(sessionmaker, inbox_event("text", ms=2_000), at=T0)
     assert await _ids(sessionmaker, T0 + W / 2) == []  # the text is still inside its window
-    await _record(sessionmaker, _event("tap", ms=1_000), at=T0 + W / 2)
+    await _record(sessionmaker, inbox_event("tap", ms=1_000), at=T0 + W / 2)
     assert await _ids(sessionmaker, T0 + W) == []  # the text's window is over, but the tap goes first
     [tap] = await _claim(sessionmaker, T0 + W * 1.5)
     assert tap.webhook_event_id == "tap"
@@ -58,7 +52,7 @@ async def test_a_text_stored_before_the_earlier_tap_waits_for_the_tap(sessionmak
 
 
 async def test_an_event_is_held_for_the_window_and_no_longer(sessionmaker):
-    await _record(sessionmaker, _event("E1", ms=1_000), _event("E2", ms=1_000, user="U2"), at=T0)
+    await _record(sessionmaker, inbox_event("E1", ms=1_000), inbox_event("E2", ms=1_000, user="U2"), at=T0)
     async with session_scope(sessionmaker) as s:
         assert await inbox.next_due(s, now=T0, order_window_seconds=WINDOW) == T0 + W
     assert await _ids(sessionmaker, T0 + W - timedelta(milliseconds=1)) == []
@@ -68,22 +62,22 @@ async def test_an_event_is_held_for_the_window_and_no_longer(sessionmaker):
 
 
 async def test_a_window_of_zero_claims_at_once(sessionmaker):
-    await _record(sessionmaker, _event("E1", ms=1_000), at=T0)
+    await _record(sessionmaker, inbox_event("E1", ms=1_000), at=T0)
     async with session_scope(sessionmaker) as s:
         assert [e.webhook_event_id for e in await inbox.claim(s, now=T0, lease_seconds=60, limit=10)] == ["E1"]
 
 
 async def test_a_redelivery_waits_its_window_then_goes_before_newer_events_of_its_chat(sessionmaker):
-    await _record(sessionmaker, _event("old", ms=5_000), at=T0)
+    await _record(sessionmaker, inbox_event("old", ms=5_000), at=T0)
     [old] = await _claim(sessionmaker, T0 + W)
     await _finish(sessionmaker, old, T0 + W)
-    await _record(sessionmaker, _event("newer", ms=6_000), at=T0 + W)
+    await _record(sessionmaker, inbox_event("newer", ms=6_000), at=T0 + W)
     [newer] = await _claim(sessionmaker, T0 + W * 2)
     # Later (within newer's 60 s lease) LINE redelivers an event it could not deliver, from
     # before both; then the user writes again.
     later = T0 + timedelta(seconds=30)
-    await _record(sessionmaker, _event("redelivered", ms=1_000, redelivery=True), at=later)
-    await _record(sessionmaker, _event("newest", ms=400_000), at=later)
+    await _record(sessionmaker, inbox_event("redelivered", ms=1_000, redelivery=True), at=later)
+    await _record(sessionmaker, inbox_event("newest", ms=400_000), at=later)
     assert await _ids(sessionmaker, later + W) == []  # "newer" is still in work: nobody overtakes it
     await _finish(sessionmaker, newer, later + W)
     assert await _ids(sessionmaker, later + W - timedelta(milliseconds=1)) == []
@@ -94,7 +88,7 @@ async def test_a_redelivery_waits_its_window_then_goes_before_newer_events_of_it
 
 
 async def test_a_retry_is_due_a_window_after_its_backoff(sessionmaker):
-    await _record(sessionmaker, _event("E1", ms=1_000), at=T0)
+    await _record(sessionmaker, inbox_event("E1", ms=1_000), at=T0)
     [row] = await _claim(sessionmaker, T0 + W)
     async with session_scope(sessionmaker) as s:
         await inbox.fail(s, row, "boom", now=T0 + W, max_attempts=3, retry_base_seconds=10)

@@ -13,6 +13,7 @@ from app import inbox, intake
 from app.db import session_scope
 from app.line import events
 from models import InboxEvent, IntakeMark
+from tests.support import inbox_event
 
 T0 = datetime(2026, 11, 24, 3, 0, tzinfo=UTC)
 WINDOW = 0.02
@@ -26,12 +27,6 @@ class Clock:
 
     def __call__(self) -> datetime:
         return self.at
-
-
-def _event(event_id: str, ms: int, *, user: str = "U1") -> dict:
-    return {"type": "message", "mode": "active", "timestamp": ms, "source": {"type": "user", "userId": user},
-            "webhookEventId": event_id, "deliveryContext": {"isRedelivery": False}, "replyToken": "r" + event_id,
-            "message": {"id": "1", "type": "text", "text": "hi", "quoteToken": "q"}}
 
 
 async def _record(sessionmaker, *evs: dict, at: datetime) -> None:
@@ -58,13 +53,13 @@ async def test_an_event_waits_for_an_earlier_request_another_replica_is_still_st
         clock_a.at = T0 + MS
         tap_request, tap_received = a.arrived()  # A has the tap, and is slow to store it
         # B receives the text LINE sent just after the tap, stores it at once, and goes on publishing.
-        await _record(sessionmaker, _event("text", ms=2_000), at=T0 + 2 * MS)
+        await _record(sessionmaker, inbox_event("text", ms=2_000), at=T0 + 2 * MS)
         for later in (W * 3, W * 30, timedelta(seconds=2)):
             clock_a.at = clock_b.at = T0 + later
             await a.publish()
             await b.publish()
             assert await _ids(sessionmaker, T0 + later) == []  # A's tap is still in flight
-        await _record(sessionmaker, _event("tap", ms=1_000), at=tap_received)
+        await _record(sessionmaker, inbox_event("tap", ms=1_000), at=tap_received)
         a.left(tap_request)
         assert await _ids(sessionmaker, T0 + timedelta(seconds=2)) == []  # A's mark has not moved yet
         clock_a.at = T0 + timedelta(seconds=2) + MS
@@ -79,7 +74,7 @@ async def test_an_idle_replica_holds_an_event_only_until_its_mark_passes_the_win
     clock = Clock(T0)
     replica = await _replica(engine, clock, "A")
     try:
-        await _record(sessionmaker, _event("E1", ms=1_000), at=T0 + MS)
+        await _record(sessionmaker, inbox_event("E1", ms=1_000), at=T0 + MS)
         assert await _ids(sessionmaker, T0 + W * 5) == []  # the mark is from before the event
         async with session_scope(sessionmaker) as s:
             due = await inbox.next_due(s, now=T0 + W * 5, order_window_seconds=WINDOW)
@@ -98,7 +93,7 @@ async def test_a_gone_replicas_stale_mark_does_not_hold_the_inbox(engine, sessio
     await gone.publish()
     if gone._conn is not None:  # noqa: SLF001 - it dies: its connection goes, its row stays
         await gone._conn.close()
-    await _record(sessionmaker, _event("E1", ms=1_000), at=T0)
+    await _record(sessionmaker, inbox_event("E1", ms=1_000), at=T0)
     assert await _ids(sessionmaker, T0 + W) == ["E1"]
     async with engine.connect() as conn:  # its row is still there, ignored, not deleted by the claim
         assert (await conn.scalars(select(IntakeMark.replica_id))).all() == ["gone"]
@@ -110,7 +105,7 @@ async def test_a_live_replicas_old_mark_holds_and_a_clean_stop_takes_it_away(eng
     replica.arrived()  # in flight, never answered
     clock.at = T0 + timedelta(seconds=1)
     await replica.publish()  # alive: it keeps publishing its old mark
-    await _record(sessionmaker, _event("E1", ms=1_000), at=T0 + MS)
+    await _record(sessionmaker, inbox_event("E1", ms=1_000), at=T0 + MS)
     assert await _ids(sessionmaker, T0 + timedelta(seconds=1)) == []
     await replica.stop()
     async with engine.connect() as conn:
@@ -163,7 +158,7 @@ async def test_an_event_the_claim_left_is_due_by_the_claims_marks_even_once_newe
     clock = Clock(T0)
     replica = await _replica(engine, clock, "A")
     try:
-        await _record(sessionmaker, _event("E1", ms=1_000), at=T0 + MS)
+        await _record(sessionmaker, inbox_event("E1", ms=1_000), at=T0 + MS)
         async with session_scope(sessionmaker) as s:
             seen = await intake.horizon(s, now=T0 + W * 5, stale_seconds=3)
         assert await _ids(sessionmaker, T0 + W * 5) == []
