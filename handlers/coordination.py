@@ -354,54 +354,57 @@ async def relay(ctx: Context) -> bool:
 
 async def _relay(ctx: Context, case_id: int, body: str | None, *, as_note: bool,
                  locked: ComplaintCase | None = None) -> None:
-    """`locked`: the case, already read with its lock in this transaction."""
+    """`locked`: the case, already read with its lock in this transaction.
+
+    Everything that can refuse runs before the first write, so a refused relay has nothing to
+    undo and a relay needs no savepoint (two statements fewer); only a note, whose check follows
+    its read, keeps one."""
     message = ctx.event.message
     person = ctx.sender
-
-    async def run():
-        case, assignment = await cases.relay_target(ctx.session, case_id=case_id, case=locked, actor=person)
-        from_centre = _is_centre(person)
-        if as_note:
-            await cases.add_result_note(ctx.session, assignment_id=assignment.id, actor=person, note=body, at=ctx.at,
-                                        received_at=ctx.received_at)
-            header = say.result_note_header(case, assignment.agency, person)
-        else:
-            side = "ศูนย์ฯ" if from_centre else assignment.agency.name_th
-            header = say.relay_header(case, side, person)
-        if isinstance(message, ImageMessageContent):
-            content = {"type": "image", "line_message_id": message.id}
-            outgoing = [say.relay_media_header(case, header, "รูปภาพ"),
-                        await flows.image(ctx.session, ctx.settings, case=case, line_message_id=message.id)]
-        elif isinstance(message, LocationMessageContent):
-            content = {"type": "location", "title": message.title, "address": message.address,
-                       "latitude": message.latitude, "longitude": message.longitude}
-            location = {k: v for k, v in {"type": "location", "title": (message.title or "ตำแหน่ง")[:100],
-                                          "address": (message.address or "-")[:100], "latitude": message.latitude,
-                                          "longitude": message.longitude}.items()}
-            outgoing = [say.relay_media_header(case, header, "ตำแหน่ง"), location]
-        elif body is not None:
-            content = {"type": "text", "text": body}
-            outgoing = say.relayed(case, header, body)
-        else:
-            raise DomainError("ส่งต่อได้เฉพาะข้อความ รูปภาพ และตำแหน่งค่ะ")
-        if not as_note:
-            await cases.record_message(ctx.session, case=case, assignment=assignment, actor=person, content=content,
-                                       at=ctx.at, received_at=ctx.received_at, calendar=ctx.calendar)
-        if from_centre:
-            await flows.tell_unit(ctx.session, case=case, agency_id=assignment.agency_id, messages=outgoing,
-                                  now=ctx.now, inbox_event_id=ctx.inbox_id)
-        else:
-            outgoing = flows.with_quick_replies(outgoing, say.centre_reply_quick(case, assignment))
-            await flows.tell_centre(ctx.session, case=case, messages=outgoing, now=ctx.now,
-                                    inbox_event_id=ctx.inbox_id, skip=ctx.chat_id)
-        return case, from_centre
-
-    done = await attempt(ctx, run)
-    if done:
-        case, from_centre = done
-        confirm = say.note_saved(case) if as_note else say.relay_ok(
-            case, "หน่วยงาน" if from_centre else "ศูนย์เรื่องราวร้องทุกข์")
-        await ctx.reply(confirm, case_id=case.id)
+    target = await look_up(ctx, lambda: cases.relay_target(ctx.session, case_id=case_id, case=locked, actor=person))
+    if target is None:
+        return
+    case, assignment = target
+    if body is None and not isinstance(message, ImageMessageContent | LocationMessageContent):
+        await ctx.reply(texts.error(say.RELAYABLE_KINDS))
+        return
+    from_centre = _is_centre(person)
+    if as_note:
+        async def note():
+            return await cases.add_result_note(ctx.session, assignment_id=assignment.id, actor=person, note=body,
+                                               at=ctx.at, received_at=ctx.received_at)
+        if await attempt(ctx, note) is None:
+            return
+        header = say.result_note_header(case, assignment.agency, person)
+    else:
+        header = say.relay_header(case, "ศูนย์ฯ" if from_centre else assignment.agency.name_th, person)
+    if isinstance(message, ImageMessageContent):
+        content = {"type": "image", "line_message_id": message.id}
+        outgoing = [say.relay_media_header(case, header, "รูปภาพ"),
+                    await flows.image(ctx.session, ctx.settings, case=case, line_message_id=message.id)]
+    elif isinstance(message, LocationMessageContent):
+        content = {"type": "location", "title": message.title, "address": message.address,
+                   "latitude": message.latitude, "longitude": message.longitude}
+        location = {"type": "location", "title": (message.title or "ตำแหน่ง")[:100],
+                    "address": (message.address or "-")[:100], "latitude": message.latitude,
+                    "longitude": message.longitude}
+        outgoing = [say.relay_media_header(case, header, "ตำแหน่ง"), location]
+    else:
+        content = {"type": "text", "text": body}
+        outgoing = say.relayed(case, header, body)
+    if not as_note:
+        await cases.record_message(ctx.session, case=case, assignment=assignment, actor=person, content=content,
+                                   at=ctx.at, received_at=ctx.received_at, calendar=ctx.calendar)
+    if from_centre:
+        await flows.tell_unit(ctx.session, case=case, agency_id=assignment.agency_id, messages=outgoing,
+                              now=ctx.now, inbox_event_id=ctx.inbox_id)
+    else:
+        outgoing = flows.with_quick_replies(outgoing, say.centre_reply_quick(case, assignment))
+        await flows.tell_centre(ctx.session, case=case, messages=outgoing, now=ctx.now,
+                                inbox_event_id=ctx.inbox_id, skip=ctx.chat_id)
+    confirm = say.note_saved(case) if as_note else say.relay_ok(
+        case, "หน่วยงาน" if from_centre else "ศูนย์เรื่องราวร้องทุกข์")
+    await ctx.reply(confirm, case_id=case.id)
 
 
 async def _prompt(ctx: Context) -> ChatPrompt | None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import literal, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import Agency, ComplaintCase, LineGroup, Person, Role
@@ -34,15 +34,14 @@ async def centre_chats(session: AsyncSession, case: ComplaintCase) -> list[str]:
     member hears, so that nothing the unit says goes unread."""
     forwarder_id = next((a.forwarded_by_id for a in reversed(case.assignments) if a.forwarded_by_id),
                         case.created_by_id)
-    chats: list[str] = []
+    # The forwarder (if still active at the centre) first, then the groups: one statement.
+    parts = [select(LineGroup.line_group_id.label("chat"), literal(1).label("part"), LineGroup.id.label("at"))
+             .join(LineGroup.agency).where(LineGroup.active.is_(True), Agency.code == "CENTRE")]
     if forwarder_id is not None:
-        forwarder = await session.get(Person, forwarder_id)
-        if forwarder is not None and forwarder.active and forwarder.role in (Role.centre, Role.admin):
-            chats.append(forwarder.line_user_id)
-    groups = await session.scalars(
-        select(LineGroup.line_group_id).join(LineGroup.agency)
-        .where(LineGroup.active.is_(True), Agency.code == "CENTRE").order_by(LineGroup.id))
-    chats.extend(groups.all())
+        parts.insert(0, select(Person.line_user_id.label("chat"), literal(0).label("part"), Person.id.label("at"))
+                     .where(Person.id == forwarder_id, Person.active.is_(True),
+                            Person.role.in_((Role.centre, Role.admin))))
+    chats = list((await session.scalars(union_all(*parts).order_by("part", "at"))).all())
     if not chats:
         staff = await session.scalars(
             select(Person.line_user_id).where(Person.role == Role.centre, Person.active.is_(True)).order_by(Person.id))

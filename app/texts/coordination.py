@@ -97,6 +97,10 @@ def reply_window_opened(case: ComplaintCase, minutes: int) -> dict[str, Any]:
                 f"(ภายใน {minutes} นาที)")
 
 
+# A case message that is none of the kinds a relay carries (a sticker, a file, a video).
+RELAYABLE_KINDS = "ส่งต่อได้เฉพาะข้อความ รูปภาพ และตำแหน่งค่ะ"
+
+
 def relay_header(case: ComplaintCase, sender_side: str, actor: Person) -> str:
     return f"💬 {number(case)} · {sender_side} ({who(actor)}):"
 
