@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 
+import aiosqlite
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import (
@@ -18,12 +20,17 @@ from sqlalchemy.ext.asyncio import (
 from app.dialect import PercentileCont
 
 
-def create_engine(database_url: str, *, before_begin: Callable[[], None] | None = None, **kwargs) -> AsyncEngine:
-    """`before_begin` (SQLite): called before each BEGIN IMMEDIATE takes the write lock."""
+def create_engine(database_url: str, *, before_begin: Callable[[], None] | None = None, on_loop: bool = False,
+                  **kwargs) -> AsyncEngine:
+    """`before_begin` (SQLite): called before each BEGIN IMMEDIATE takes the write lock.
+    `on_loop` (SQLite): statements run on the event loop's own thread (OnLoopConnection)."""
     url = make_url(database_url)
     if url.get_backend_name() == "sqlite":
         if url.database and url.database != ":memory:":
             Path(url.database).parent.mkdir(parents=True, exist_ok=True)
+        if on_loop:
+            database = url.database or ":memory:"
+            kwargs["async_creator"] = lambda: OnLoopConnection(lambda: sqlite3.connect(database, timeout=30))
         # One connection per process: SQLite has one writer at a time anyway, and queueing for the
         # connection in asyncio (first come, first served) beats SQLite's busy handler, which
         # waits by sleeping and gives a slow tail. Never hold one session while opening another.
@@ -36,6 +43,39 @@ def create_engine(database_url: str, *, before_begin: Callable[[], None] | None 
     kwargs.setdefault("max_overflow", 10)
     kwargs.setdefault("pool_pre_ping", True)
     return create_async_engine(url, **kwargs)
+
+
+class OnLoopConnection(aiosqlite.Connection):
+    """aiosqlite's connection, each call run at once on the calling (event loop's) thread instead
+    of being queued to a thread of its own. For the worker process: a statement on a local SQLite
+    file takes tens of microseconds, and the hand-off (a queue, a thread switch, a wake-up of the
+    loop) cost more CPU than the statement itself, many times per relay. The loop waits while
+    SQLite waits for its write lock; the worker's transactions wait for it anyway (one connection),
+    and the web process, which must never stall, keeps aiosqlite's thread.
+
+    aiosqlite (and SQLAlchemy's dialect, for isolation_level) hand every call to the connection's
+    queue as (future, function); this queue runs it as it is put, so the future is done before it
+    is awaited and nothing else changes."""
+
+    def __init__(self, connector: Callable[[], sqlite3.Connection]) -> None:
+        super().__init__(connector, iter_chunk_size=64)
+        self._tx = _RunNow()
+
+    def __await__(self):
+        return self._connect().__await__()  # no thread to start
+
+
+class _RunNow:
+    def put_nowait(self, item) -> None:
+        future, function = item
+        try:
+            result = function()
+        except BaseException as exc:  # noqa: B036 - handed to the caller, as aiosqlite's thread does
+            if future is not None and not future.done():
+                future.set_exception(exc)
+            return
+        if future is not None and not future.done():
+            future.set_result(result)
 
 
 def _tune_sqlite(engine: AsyncEngine, before_begin: Callable[[], None] | None) -> None:

@@ -114,7 +114,8 @@ async def serve(settings: Settings, *, wake_fd: int | None = None, parent_pid: i
     from app.db import create_engine, create_sessionmaker
 
     # SQLite: the webhook's writes go before this worker's next transaction.
-    engine = create_engine(settings.database_url, before_begin=webhook_first.worker_turn(settings.database_url))
+    engine = create_engine(settings.database_url, before_begin=webhook_first.worker_turn(settings.database_url),
+                           on_loop=True)
     line = line_client(settings)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
