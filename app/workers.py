@@ -22,6 +22,7 @@ import os
 import signal
 import socket
 import threading
+from collections.abc import Callable
 from pathlib import Path
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -117,13 +118,25 @@ async def serve(settings: Settings, *, wake_fd: int | None = None, parent_pid: i
     engine = create_engine(settings.database_url, before_begin=webhook_first.worker_turn(settings.database_url),
                            on_loop=True)
     line = line_client(settings)
+    main = asyncio.current_task()
     stop = asyncio.Event()
+
+    def stopping() -> None:
+        # Told to stop at any point, start-up included (a database that never answers): the
+        # shutdown has its deadline from now, and a start still waiting is given up.
+        if not stop.is_set():
+            stop.set()
+            _exit_if_stuck(STOP_DEADLINE_SECONDS)
+            if not started:
+                main.cancel()
+
+    started = False
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, stop.set)
+        loop.add_signal_handler(sig, stopping)
     workers = None
     unlisten = None
-    watch = None
+    watch = asyncio.create_task(_parent_gone(parent_pid, stopping)) if parent_pid is not None else None
     try:
         if await migrations.current_revision(engine) != migrations.head_revision():
             raise ValueError("the database is not at the latest migration: run `rongtuk db upgrade` "
@@ -134,16 +147,21 @@ async def serve(settings: Settings, *, wake_fd: int | None = None, parent_pid: i
         if wake_fd is not None:
             unlisten = wakeups.listen(socket.socket(fileno=wake_fd), inbox=workers.wake_inbox,
                                       outbox=workers.wake_outbox)
-        if parent_pid is not None:
-            watch = asyncio.create_task(_parent_gone(parent_pid, stop))
         await workers.start()
+        started = True
         gc.freeze()  # what start-up built lives as long as the process (app/main.py says why)
         log.info("worker started", extra={"worker_id": owner, "pid": os.getpid(), "scheduler": settings.scheduler,
                                           "database": engine.url.render_as_string()})
         await stop.wait()
         log.info("worker stopping", extra={"worker_id": owner})
+    except asyncio.CancelledError:
+        if not stop.is_set():
+            raise
+        log.warning("worker stopped before its start finished")
     finally:
-        _exit_if_stuck(STOP_DEADLINE_SECONDS)
+        if not stop.is_set():  # leaving for another reason (an error): the same deadline
+            stop.set()
+            _exit_if_stuck(STOP_DEADLINE_SECONDS)
         if watch is not None:
             watch.cancel()
         if unlisten is not None:
@@ -170,10 +188,10 @@ def _exit_if_stuck(seconds: float) -> None:
     timer.start()
 
 
-async def _parent_gone(parent_pid: int, stop: asyncio.Event) -> None:
+async def _parent_gone(parent_pid: int, stop: Callable[[], None]) -> None:
     """The fallback to PR_SET_PDEATHSIG (app/supervisor.py): once the parent is gone, this process
     is re-parented and getppid() changes."""
     while os.getppid() == parent_pid:
         await asyncio.sleep(1.0)
     log.warning("rongtuk serve is gone: worker stopping", extra={"parent_pid": parent_pid})
-    stop.set()
+    stop()

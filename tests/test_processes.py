@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+import sys
 from pathlib import Path
 
 import pytest
@@ -133,6 +134,43 @@ async def test_a_worker_never_outlives_a_killed_serve(serve):
     worker = await the_worker(service)
     await service.kill()  # SIGKILL: serve runs no shutdown code
     await eventually(lambda: not alive(worker))
+
+
+async def test_a_worker_told_to_stop_while_its_database_never_answers_exits_by_the_deadline(tmp_path):
+    """A database that accepts the connection and never answers: start-up waits on it (asyncpg
+    would for a minute); SIGTERM then ends the worker by its stop deadline (20 s), not the wait."""
+    from app import workers
+
+    connected = asyncio.Event()
+    held = []
+
+    def hold(reader, writer) -> None:  # a PostgreSQL that takes the connection and never answers
+        held.append(writer)
+        connected.set()
+
+    silent = await asyncio.start_server(hold, "127.0.0.1", 0)
+    port = silent.sockets[0].getsockname()[1]
+    env = {**os.environ, "RONGTUK_ENV": "development", "DATABASE_URL": f"postgresql+asyncpg://x@127.0.0.1:{port}/x",
+           "LINE_CHANNEL_SECRET": "s", "LINE_CHANNEL_ACCESS_TOKEN": "t", "ADMIN_API_TOKEN": ADMIN_TOKEN,
+           "LOG_JSON": "false", "SCHEDULER": "off"}
+    with open(tmp_path / "worker.log", "ab") as log:
+        proc = await asyncio.create_subprocess_exec(sys.executable, "-m", "app.cli", "worker", env=env,
+                                                    stdout=log, stderr=log)
+    try:
+        async with asyncio.timeout(60):
+            await connected.wait()  # it is waiting for the database (its signal handlers are set by then)
+        await asyncio.sleep(0.5)
+        assert proc.returncode is None
+        proc.send_signal(signal.SIGTERM)
+        async with asyncio.timeout(workers.STOP_DEADLINE_SECONDS + 15):  # well inside asyncpg's 60 s
+            await proc.wait()
+    finally:
+        if proc.returncode is None:
+            proc.kill()
+            await proc.wait()
+        for writer in held:
+            writer.close()
+        silent.close()
 
 
 async def test_the_web_wakes_its_worker_for_events_and_for_messages_written_by_the_api(serve, emulator,
