@@ -11,14 +11,13 @@ from sqlalchemy import select
 from app import inbox, leases, outbox
 from app.db import session_scope
 from models import InboxEvent, OutboxMessage
+from tests.support import inbox_event
 
 T0 = datetime(2026, 11, 24, 3, 0, tzinfo=UTC)
 
 
 def _event(event_id: str, user: str) -> dict:
-    return {"type": "message", "mode": "active", "timestamp": 1_000, "source": {"type": "user", "userId": user},
-            "webhookEventId": event_id, "deliveryContext": {"isRedelivery": False}, "replyToken": "r" + event_id,
-            "message": {"id": "1", "type": "text", "text": "hi", "quoteToken": "q"}}
+    return inbox_event(event_id, 1_000, user=user)
 
 
 async def _claim_inbox(sessionmaker, owner: str | None = None) -> list[InboxEvent]:
