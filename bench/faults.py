@@ -43,7 +43,7 @@ sys.path.insert(0, str(ROOT))
 from app.line import events  # noqa: E402
 from bench.relay import until  # noqa: E402
 from bench.stack import emulator_and_server  # noqa: E402
-from bench.webhook import SECRET, TOKEN, database, pct, show_log  # noqa: E402
+from bench.webhook import SECRET, TOKEN, client, database, pct, show_log  # noqa: E402
 
 PATHS = ("/v2/bot/message/reply", "/v2/bot/message/push")
 HUNG = "Uhung".ljust(33, "0")
@@ -191,7 +191,7 @@ async def measure(kind: str, args, tmp: Path, log: Path) -> dict:
         subprocess.run([python, "-m", "app.cli", "db", "upgrade"], env={**os.environ, **env}, check=True, cwd=ROOT,
                        capture_output=True)
         async with emulator_and_server(env, log) as stack:
-            async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0)) as session:
+            async with client() as session:
                 emulator = Emulator(session, stack.emulator)
                 warm = [new_user("w") for _ in range(5)]
                 await paced(emulator, warm, 1)

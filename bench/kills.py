@@ -46,7 +46,7 @@ sys.path.insert(0, str(ROOT))
 
 from app.line import events  # noqa: E402
 from bench.relay import ADMIN, DISTRICTS, SECRET, TOKEN, Case, Target, messages, seed, until  # noqa: E402
-from bench.webhook import database, free_port, show_log, start  # noqa: E402
+from bench.webhook import client, database, free_port, show_log, start  # noqa: E402
 from models import ComplaintCase, InboxEvent, OutboxMessage  # noqa: E402
 
 ACK = "รับเรื่อง"
@@ -289,7 +289,7 @@ async def run_database(kind: str, trials: int, rng: random.Random, tmp: Path) ->
         service.start()
         target = Target(f"rongtuk, {kind}", emu_url, f"http://127.0.0.1:{port}/webhook", False, [],
                         prefix=lambda case: f"💬 #{case.number} · ")
-        async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0)) as session:
+        async with client() as session:
             await seed(session, target, f"http://127.0.0.1:{port}")
             await settle(url, timeout=60)
             scene = Scene(target, service, url, await ack_buttons(session, target),

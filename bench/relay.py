@@ -51,7 +51,7 @@ sys.path.insert(0, str(ROOT))
 
 from app.line import events  # noqa: E402
 from bench.stack import emulator_and_server  # noqa: E402
-from bench.webhook import database, pct, show_log  # noqa: E402
+from bench.webhook import client, database, pct, show_log  # noqa: E402
 
 SECRET = "bench-secret"
 TOKEN = "bench-token"
@@ -279,7 +279,7 @@ async def drain(session: aiohttp.ClientSession, target: Target, quiet: float = 1
 async def measure(target: Target, rates: list[float], seconds: float, stall: float,
                   seed_with: str | None = None) -> dict[float, dict]:
     results = {}
-    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0)) as session:
+    async with client() as session:
         if seed_with:
             t0 = time.monotonic()
             await seed(session, target, seed_with)

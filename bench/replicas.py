@@ -49,7 +49,7 @@ from bench.relay import (  # noqa: E402
     coordinator_id, drain, messages, say, seed, until,
 )
 from bench.stack import running  # noqa: E402
-from bench.webhook import database, free_port, show_log  # noqa: E402
+from bench.webhook import client, database, free_port, show_log  # noqa: E402
 
 RELAYED = re.compile(r"^💬 #(\d+-\d+) · .*\nคู่ที่ (\d+) ตอบ$")
 
@@ -228,10 +228,7 @@ async def main() -> int:
                                  "--webhook-url", f"{replica_a}/webhook"], env, emu_port, log),
                         running([python, "-m", "app.cli", "serve", "--port", str(port_a)], db_env, port_a, log),
                         running([python, "-m", "app.cli", "serve", "--port", str(port_b)], db_env, port_b, log),
-                        # idle connections closed well before uvicorn's 5 s keep-alive ends, so
-                        # none is reused just as the server closes it
-                        aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0, keepalive_timeout=2))
-                        as session):
+                        client() as session):
                 target = Target("replicas", emu, f"{replica_a}/webhook", False, [], prefix=lambda case: "")
                 t0 = time.monotonic()
                 await seed(session, target, replica_a)

@@ -60,6 +60,13 @@ def start(args: list[str], env: dict, port: int, log: Path) -> subprocess.Popen:
     raise RuntimeError(f"{args} did not start, see {log}")
 
 
+def client() -> aiohttp.ClientSession:
+    """A client for the emulator and the servers. Idle connections are closed after 2 s, well before
+    uvicorn's 5 s keep-alive ends: a POST sent on a connection just as the server closes it fails
+    (ServerDisconnectedError), and a POST is not retried."""
+    return aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0, keepalive_timeout=2))
+
+
 def show_log(log: Path, lines: int = 40) -> None:
     """After a failed run: the end of the servers' log, where the reason usually is."""
     if log.exists():
@@ -76,7 +83,7 @@ async def open_loop(url: str, rate: float, seconds: float) -> list[float]:
     """Send at a fixed rate whatever the answers; return each request's latency (s)."""
     work = bodies(int(rate * seconds))
     latencies: list[float] = []
-    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0)) as session:
+    async with client() as session:
         async def one(body, headers):
             t0 = time.perf_counter()
             async with session.post(url, data=body, headers=headers) as r:
