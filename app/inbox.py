@@ -35,7 +35,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, exists, func, or_, select, update
+from sqlalchemy import Integer, and_, bindparam, exists, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -190,7 +190,19 @@ async def claim(session: AsyncSession, *, now: datetime, lease_seconds: float, l
     PostgreSQL the claim's own snapshot is then at least as new, and sees what they cover. `mark`:
     marks read already (the worker reads them once for the claim and `next_due`)."""
     mark = mark or await intake.horizon(session, now=now, stale_seconds=mark_stale_seconds)
+    return await leases.claim(session, _claim_statement(session.bind.dialect.name), now=now,
+                              lease_seconds=lease_seconds, order_by=_CLAIM_ORDER, limit=limit,
+                              settled_before=mark.stored_before - timedelta(seconds=order_window_seconds))
+
+
+_CLAIM_ORDER = (InboxEvent.event_timestamp, InboxEvent.id)
+
+
+@functools.cache
+def _claim_statement(dialect_name: str):
+    """inbox.claim's statement (leases.claim_statement), built once per database."""
     other = aliased(InboxEvent)
+    now = bindparam("now", type_=InboxEvent.claimed_until.type)
     held_back = exists().where(
         other.source_key == InboxEvent.source_key,
         other.status == InboxStatus.pending,
@@ -201,10 +213,10 @@ async def claim(session: AsyncSession, *, now: datetime, lease_seconds: float, l
             other.claimed_until >= now,  # in work: a late earlier event waits for it to finish
         ),
     )
-    settled = InboxEvent.available_at <= mark.stored_before - timedelta(seconds=order_window_seconds)
-    stmt = select(InboxEvent.id).where(settled, ~held_back).limit(limit)
-    return await leases.claim(session, InboxEvent, stmt, now=now, lease_seconds=lease_seconds,
-                              order_by=(InboxEvent.event_timestamp, InboxEvent.id))
+    settled = InboxEvent.available_at <= bindparam("settled_before", type_=InboxEvent.available_at.type)
+    candidates = select(InboxEvent.id).where(settled, ~held_back).limit(bindparam("limit", type_=Integer))
+    return leases.claim_statement(InboxEvent, candidates, order_by=_CLAIM_ORDER,
+                                  skip_locked=dialect_name == "postgresql")
 
 
 async def next_due(session: AsyncSession, *, now: datetime, order_window_seconds: float = 0.0,
@@ -219,10 +231,7 @@ async def next_due(session: AsyncSession, *, now: datetime, order_window_seconds
     be neither claimed nor due, and the worker would sleep until its poll."""
     mark = mark or await intake.horizon(session, now=now, stale_seconds=mark_stale_seconds)
     window = timedelta(seconds=order_window_seconds)
-    earliest = await session.scalar(
-        select(func.min(InboxEvent.available_at))
-        .where(InboxEvent.status == InboxStatus.pending, InboxEvent.available_at > mark.stored_before - window)
-    )
+    earliest = await session.scalar(_EARLIEST_UNSETTLED, {"settled_before": mark.stored_before - window})
     if earliest is None:
         return None
     due = earliest + window
@@ -234,6 +243,14 @@ async def next_due(session: AsyncSession, *, now: datetime, order_window_seconds
         if due <= now:
             due = now + interval / 2
     return due
+
+
+# Built once (run after every claim): only the time changes.
+_EARLIEST_UNSETTLED = (
+    select(func.min(InboxEvent.available_at))
+    .where(InboxEvent.status == InboxStatus.pending,
+           InboxEvent.available_at > bindparam("settled_before", type_=InboxEvent.available_at.type))
+)
 
 
 async def finish(session: AsyncSession, event: InboxEvent, *, now: datetime) -> bool:

@@ -36,7 +36,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, select
+from sqlalchemy import bindparam, delete, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 
 from app.dialect import insert_or_update
@@ -63,12 +63,18 @@ class Horizon:
 
 async def horizon(session: AsyncSession, *, now: datetime, stale_seconds: float) -> Horizon:
     """The lowest live mark, or `now` when there is none (no web process, or only gone ones)."""
-    row = (await session.execute(
-        select(IntakeMark.stored_before, IntakeMark.updated_at)
-        .where(IntakeMark.updated_at >= now - timedelta(seconds=stale_seconds), IntakeMark.stored_before < now)
-        .order_by(IntakeMark.stored_before).limit(1)
-    )).first()
+    row = (await session.execute(_LOWEST_LIVE_MARK, {"live_since": now - timedelta(seconds=stale_seconds),
+                                                     "now": now})).first()
     return Horizon(now) if row is None else Horizon(row.stored_before, row.updated_at)
+
+
+# Built once (read before every claim): only the times change.
+_LOWEST_LIVE_MARK = (
+    select(IntakeMark.stored_before, IntakeMark.updated_at)
+    .where(IntakeMark.updated_at >= bindparam("live_since", type_=IntakeMark.updated_at.type),
+           IntakeMark.stored_before < bindparam("now", type_=IntakeMark.stored_before.type))
+    .order_by(IntakeMark.stored_before).limit(1)
+)
 
 
 def replica_id() -> str:

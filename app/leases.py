@@ -18,10 +18,9 @@ import uuid
 from contextvars import ContextVar
 from datetime import datetime, timedelta
 
-from sqlalchemy import Select, and_, or_, select, update
+from sqlalchemy import Select, and_, bindparam, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.dialect import lock_skip_locked
 from app.errors import NotFound, TransitionNotAllowed
 
 
@@ -35,22 +34,31 @@ def due(model, now: datetime):
                 or_(model.claimed_until.is_(None), model.claimed_until < now))
 
 
-async def claim(session: AsyncSession, model, candidates: Select, *, now: datetime, lease_seconds: float,
-                order_by, owner: str | None = None, values: dict | None = None) -> list:
-    """Lease the due rows among the ids `candidates` selects (locked with SKIP LOCKED on
-    PostgreSQL, so replicas never claim the same row) for `owner` (default: `OWNER`) and count the
-    attempt, in one statement (UPDATE … RETURNING). `values`: more columns the claim sets, or a
-    lease (`claimed_until`) of its own per row. Returns them in `order_by` order."""
-    chosen = lock_skip_locked(session, candidates.where(due(model, now)).order_by(*order_by), model).cte("chosen")
-    changes = {"claim_token": str(uuid.uuid4()), "claimed_until": now + timedelta(seconds=lease_seconds),
-               "claimed_by": owner if owner is not None else OWNER.get(), "attempts": model.attempts + 1}
-    rows = (await session.scalars(
-        update(model)
-        .where(model.id.in_(select(chosen.c.id)))
-        .values(changes | (values or {}))
-        .returning(model),
-        execution_options={"synchronize_session": False},
-    )).all()
+def claim_statement(model, candidates: Select, *, order_by, skip_locked: bool, values: dict | None = None):
+    """The UPDATE … RETURNING that leases the due rows among the ids `candidates` selects (locked
+    with SKIP LOCKED on PostgreSQL, so replicas never claim the same row) and counts the attempt.
+    Built once per caller and database (`claim` runs it): whatever changes from one claim to the
+    next is a bound parameter (`now`, `lease_until`, `token`, `owner`, and the caller's own), so a
+    claim costs its execution only. Building it anew each time cost more CPU than running it.
+    `values`: more columns the claim sets, or a lease (`claimed_until`) of its own per row."""
+    chosen = candidates.where(due(model, bindparam("now", type_=model.available_at.type))).order_by(*order_by)
+    if skip_locked:
+        chosen = chosen.with_for_update(skip_locked=True, of=model)
+    chosen = chosen.cte("chosen")
+    changes = {"claim_token": bindparam("token", type_=model.claim_token.type),
+               "claimed_until": bindparam("lease_until", type_=model.claimed_until.type),
+               "claimed_by": bindparam("owner", type_=model.claimed_by.type), "attempts": model.attempts + 1}
+    return (update(model).where(model.id.in_(select(chosen.c.id))).values(changes | (values or {}))
+            .returning(model).execution_options(synchronize_session=False))
+
+
+async def claim(session: AsyncSession, statement, *, now: datetime, lease_seconds: float, order_by,
+                owner: str | None = None, **params) -> list:
+    """Run a `claim_statement` for `owner` (default: `OWNER`); `params`: the caller's own bound
+    values. Returns the rows in `order_by` order."""
+    rows = (await session.scalars(statement, {
+        "now": now, "lease_until": now + timedelta(seconds=lease_seconds), "token": str(uuid.uuid4()),
+        "owner": owner if owner is not None else OWNER.get(), **params})).all()
     return sorted(rows, key=lambda row: tuple(getattr(row, column.key) for column in order_by))
 
 

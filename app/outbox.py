@@ -8,12 +8,13 @@ is resent after a timeout or a crash is accepted by LINE at most once (409 = alr
 
 from __future__ import annotations
 
+import functools
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, bindparam, case, exists, func, literal, select, update
+from sqlalchemy import Integer, and_, bindparam, case, exists, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 from sqlalchemy.orm.attributes import set_committed_value
@@ -72,28 +73,37 @@ async def claim_due(session: AsyncSession, *, now: datetime, lease_seconds: floa
     `retried_reply_lease_seconds` when an earlier attempt's outcome is unknown, so that after a
     crash the next try comes while the token is still fresh. The rows returned keep the mark they
     had before this claim: None means no earlier attempt can have spent the token."""
+    rows = await leases.claim(session, _claim_statement(session.bind.dialect.name), now=now,
+                              lease_seconds=lease_seconds, order_by=(OutboxMessage.id,), limit=limit,
+                              reply_until=now + timedelta(seconds=reply_lease_seconds or lease_seconds),
+                              retried_reply_until=now + timedelta(seconds=retried_reply_lease_seconds or lease_seconds))
+    for row in rows:  # RETURNING gives the new mark: this claim's own is `now`, so before it there was none
+        if row.kind == OutboxKind.reply and row.reply_attempted_at == now:
+            set_committed_value(row, "reply_attempted_at", None)
+    return rows
+
+
+@functools.cache
+def _claim_statement(dialect_name: str):
+    """claim_due's statement (leases.claim_statement), built once per database."""
     earlier = aliased(OutboxMessage)
     blocked = exists().where(
         earlier.recipient == OutboxMessage.recipient,
         earlier.status == OutboxStatus.pending,
         earlier.id < OutboxMessage.id,
     )
-    stmt = select(OutboxMessage.id).where(~blocked).limit(limit)
+    candidates = select(OutboxMessage.id).where(~blocked).limit(bindparam("limit", type_=Integer))
 
-    def at(seconds: float | None):  # bound as the column's type (SQLite stores text)
-        return literal(now + timedelta(seconds=seconds or 0), OutboxMessage.claimed_until.type)
+    def at(name: str):  # bound as the column's type (SQLite stores text)
+        return bindparam(name, type_=OutboxMessage.claimed_until.type)
 
     is_reply, attempted = OutboxMessage.kind == OutboxKind.reply, OutboxMessage.reply_attempted_at
-    rows = await leases.claim(session, OutboxMessage, stmt, now=now, lease_seconds=lease_seconds,
-                              order_by=(OutboxMessage.id,), values={
-        "reply_attempted_at": case((is_reply, func.coalesce(attempted, at(0))), else_=attempted),
-        "claimed_until": case((and_(is_reply, attempted.is_(None)), at(reply_lease_seconds or lease_seconds)),
-                              (is_reply, at(retried_reply_lease_seconds or lease_seconds)), else_=at(lease_seconds)),
+    return leases.claim_statement(OutboxMessage, candidates, order_by=(OutboxMessage.id,),
+                                  skip_locked=dialect_name == "postgresql", values={
+        "reply_attempted_at": case((is_reply, func.coalesce(attempted, at("now"))), else_=attempted),
+        "claimed_until": case((and_(is_reply, attempted.is_(None)), at("reply_until")),
+                              (is_reply, at("retried_reply_until")), else_=at("lease_until")),
     })
-    for row in rows:  # RETURNING gives the new mark: this claim's own is `now`, so before it there was none
-        if row.kind == OutboxKind.reply and row.reply_attempted_at == now:
-            set_committed_value(row, "reply_attempted_at", None)
-    return rows
 
 
 async def bring_forward(session: AsyncSession, *, now: datetime, limit: int | None = None) -> int:

@@ -31,6 +31,11 @@ async def _claim_inbox(sessionmaker, owner: str | None = None) -> list[InboxEven
             leases.OWNER.reset(token)
 
 
+def _statement(s, model, candidates):
+    return leases.claim_statement(model, candidates, order_by=(model.id,),
+                                  skip_locked=s.bind.dialect.name == "postgresql")
+
+
 async def test_a_claim_records_its_owner_by_argument_or_by_default(sessionmaker):
     async with session_scope(sessionmaker) as s:
         await inbox.record(await s.connection(), [_event("E1", "U1"), _event("E2", "U2")], now=T0)
@@ -38,8 +43,8 @@ async def test_a_claim_records_its_owner_by_argument_or_by_default(sessionmaker)
     [e1, e2] = await _claim_inbox(sessionmaker, owner="host-a:8000")
     assert e1.claimed_by == e2.claimed_by == "host-a:8000"
     async with session_scope(sessionmaker) as s:
-        [message] = await leases.claim(s, OutboxMessage, select(OutboxMessage.id), now=T0, lease_seconds=30,
-                                       order_by=(OutboxMessage.id,), owner="host-b:8000")
+        [message] = await leases.claim(s, _statement(s, OutboxMessage, select(OutboxMessage.id)), now=T0,
+                                       lease_seconds=30, order_by=(OutboxMessage.id,), owner="host-b:8000")
     assert message.claimed_by == "host-b:8000"
     async with session_scope(sessionmaker) as s:
         await inbox.record(await s.connection(), [_event("E3", "U3")], now=T0)
@@ -55,14 +60,15 @@ async def test_a_worker_starting_again_releases_only_its_own_pending_leases(sess
             await outbox.push(s, to=to, messages=[{"type": "text", "text": "m"}], now=T0)
     async with session_scope(sessionmaker) as s:
         ids = (await s.scalars(select(InboxEvent.id).where(InboxEvent.webhook_event_id == "theirs"))).all()
-        theirs = await leases.claim(s, InboxEvent, select(InboxEvent.id).where(InboxEvent.id.in_(ids)), now=T0,
+        candidates = select(InboxEvent.id).where(InboxEvent.id.in_(ids))
+        theirs = await leases.claim(s, _statement(s, InboxEvent, candidates), now=T0,
                                     lease_seconds=60, order_by=(InboxEvent.id,), owner="other")
     mine = await _claim_inbox(sessionmaker, owner="me")
     assert {e.webhook_event_id for e in mine} == {"mine", "done"}
     async with session_scope(sessionmaker) as s:
         assert await inbox.finish(s, next(e for e in mine if e.webhook_event_id == "done"), now=T0)
-        messages = await leases.claim(s, OutboxMessage, select(OutboxMessage.id), now=T0, lease_seconds=30,
-                                      order_by=(OutboxMessage.id,), owner="me")
+        messages = await leases.claim(s, _statement(s, OutboxMessage, select(OutboxMessage.id)), now=T0,
+                                      lease_seconds=30, order_by=(OutboxMessage.id,), owner="me")
     assert len(messages) == 2
     async with session_scope(sessionmaker) as s:  # before: nothing is due, every lease still runs
         assert await inbox.claim(s, now=T0, lease_seconds=60, limit=10) == []
