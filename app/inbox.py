@@ -256,15 +256,19 @@ _EARLIEST_UNSETTLED = (
 async def finish(session: AsyncSession, event: InboxEvent, *, now: datetime) -> bool:
     """Mark done if the lease is still ours, last in the handler's transaction so both commit
     together. False: the lease ran out and another worker took the event; roll back."""
-    result = await session.execute(
-        update(InboxEvent)
-        .where(InboxEvent.id == event.id, InboxEvent.claim_token == event.claim_token,
-               InboxEvent.status == InboxStatus.pending)
-        .values(status=InboxStatus.done, processed_at=now, claim_token=None, claimed_until=None,
-                last_error=None)
-        .execution_options(synchronize_session=False)
-    )
+    result = await session.execute(_FINISH, {"event_id": event.id, "token": event.claim_token, "now": now})
     return result.rowcount == 1
+
+
+# Built once: run for every event.
+_FINISH = (
+    update(InboxEvent)
+    .where(InboxEvent.id == bindparam("event_id"), InboxEvent.claim_token == bindparam("token"),
+           InboxEvent.status == InboxStatus.pending)
+    .values(status=InboxStatus.done, processed_at=bindparam("now", type_=InboxEvent.processed_at.type),
+            claim_token=None, claimed_until=None, last_error=None)
+    .execution_options(synchronize_session=False)
+)
 
 
 async def fail(session: AsyncSession, event: InboxEvent, error: str, *, now: datetime,

@@ -12,7 +12,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from linebot.v3.webhooks import ImageMessageContent, LocationMessageContent, TextMessageContent
-from sqlalchemy import delete, select
+from sqlalchemy import bindparam, delete, select
 
 from app import flows, parsing, texts
 from app.errors import AmbiguousAgency, DomainError
@@ -408,8 +408,13 @@ async def _relay(ctx: Context, case_id: int, body: str | None, *, as_note: bool,
 
 
 async def _prompt(ctx: Context) -> ChatPrompt | None:
-    return await ctx.session.scalar(select(ChatPrompt).where(
-        ChatPrompt.chat_id == ctx.chat_id, ChatPrompt.person_id == ctx.sender.id, ChatPrompt.expires_at > ctx.at))
+    return await ctx.session.scalar(_OPEN_PROMPT, {"chat_id": ctx.chat_id, "person_id": ctx.sender.id, "at": ctx.at})
+
+
+# Built once: read for every message a registered person sends.
+_OPEN_PROMPT = select(ChatPrompt).where(
+    ChatPrompt.chat_id == bindparam("chat_id"), ChatPrompt.person_id == bindparam("person_id"),
+    ChatPrompt.expires_at > bindparam("at", type_=ChatPrompt.expires_at.type))
 
 
 async def _open_prompt(ctx: Context, kind: str, case_id: int, assignment_id: int | None) -> None:

@@ -6,7 +6,7 @@ import re
 import secrets
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.errors import InvalidInput, InviteExpired, InviteNotFound, InviteUsed, NotAllowed
@@ -53,7 +53,11 @@ async def create_invite(session: AsyncSession, *, role: str, agency_query: str |
 
 
 async def get_active(session: AsyncSession, line_user_id: str) -> Person | None:
-    return await session.scalar(select(Person).where(Person.line_user_id == line_user_id, Person.active.is_(True)))
+    return await session.scalar(_ACTIVE_BY_LINE_ID, {"line_user_id": line_user_id})
+
+
+# Built once: read for every event a person sends.
+_ACTIVE_BY_LINE_ID = select(Person).where(Person.line_user_id == bindparam("line_user_id"), Person.active.is_(True))
 
 
 async def get_by_line_id(session: AsyncSession, line_user_id: str) -> Person | None:
