@@ -68,6 +68,10 @@ class Settings(BaseSettings):
     inbox_batch_size: int = 20  # per claim when the worker is run by hand (run_once)
     # Events worked at once, of different chats (a chat's events go one at a time).
     inbox_concurrency: int = Field(20, gt=0)
+    # Events of different chats that are ready together are handled in one transaction, up to
+    # this many (app/group_commit.py): a transaction's cost is shared. On SQLite the webhook's
+    # INSERT waits for the transaction in progress, so a group stays small.
+    inbox_group_max: int = Field(8, gt=0)
     # An event is worked once every web replica has stored what it received until this long after
     # the event arrived, so that an earlier event of its chat that LINE sent a moment later, to
     # another replica, goes first (app/inbox.py, ORDERING): the spread of arrivals, not of storing.

@@ -24,6 +24,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.errors import NotFound, TransitionNotAllowed
 
 
+class LeaseLost(RuntimeError):
+    """A row's lease ran out and another worker claimed it: what was done with it is undone."""
+
+
 # The worker id claims are made for when a caller names none (app/workers.py sets it).
 OWNER: ContextVar[str | None] = ContextVar("lease_owner", default=None)
 

@@ -14,53 +14,65 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Integer, and_, bindparam, case, exists, func, select, update
+from sqlalchemy import Integer, and_, bindparam, case, exists, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 from sqlalchemy.orm.attributes import set_committed_value
 
-from app import leases
+from app import leases, wakeups
+from app.leases import LeaseLost
 from app.dialect import insert_ignoring_duplicates
 from app.line.finishing import finish
 from models import Assignment, MessageLink, OutboxKind, OutboxMessage, OutboxStatus
 
-def _row(kind: str, to: str, messages: list[dict[str, Any]], now: datetime, **extra) -> OutboxMessage:
-    return OutboxMessage(
-        kind=kind, recipient=to, messages=messages, retry_key=str(uuid.uuid4()),
-        status=OutboxStatus.pending, attempts=0, available_at=now, created_at=now, **extra,
-    )
+_LINKS = ("inbox_event_id", "case_id", "delivers_assignment_id")
+
+
+def _row(kind: str, to: str, messages: list[dict[str, Any]], now: datetime, *, reply_token: str | None = None,
+         reply_token_at: datetime | None = None, **links: int | None) -> dict[str, Any]:
+    if links.keys() - set(_LINKS):
+        raise TypeError(f"unknown outbox links: {sorted(links.keys() - set(_LINKS))}")
+    # Every row has the same keys: one statement for a call's rows, compiled once.
+    return {"kind": kind, "recipient": to, "messages": messages, "retry_key": str(uuid.uuid4()),
+            "status": OutboxStatus.pending, "attempts": 0, "available_at": now, "created_at": now,
+            "reply_token": reply_token, "reply_token_at": reply_token_at, **dict.fromkeys(_LINKS), **links}
+
+
+async def _insert(session: AsyncSession, rows: list[dict[str, Any]]) -> list[OutboxMessage]:
+    """A Core INSERT … RETURNING id in the session's transaction, not the ORM's flush: a relay
+    writes two or three rows, and the unit of work cost more than the statement. Nothing else in
+    the transaction reads them back through the session; the rows returned are unattached."""
+    ids = (await (await session.connection()).execute(_INSERT, rows)).scalars().all()
+    wakeups.wrote_outbox(session)
+    return [OutboxMessage(id=id_, **row) for id_, row in zip(ids, rows, strict=True)]
+
+
+_INSERT = insert(OutboxMessage.__table__).returning(OutboxMessage.__table__.c.id, sort_by_parameter_order=True)
 
 
 async def reply(session: AsyncSession, *, reply_token: str | None, token_at: datetime, to: str,
                 messages: list[dict[str, Any]], now: datetime, **links) -> list[OutboxMessage]:
     """Answer a chat: by its reply token while fresh (free of quota), else by push to `to`.
     Past five messages the rest go by push (a token answers one request)."""
-    chunks = finish(messages)
-    rows = []
-    for i, chunk in enumerate(chunks):
-        if i == 0 and reply_token:
-            rows.append(_row(OutboxKind.reply, to, chunk, now, reply_token=reply_token, reply_token_at=token_at, **links))
-        else:
-            rows.append(_row(OutboxKind.push, to, chunk, now, **links))
-    session.add_all(rows)
-    await session.flush()
-    return rows
+    return await _insert(session, [
+        _row(OutboxKind.reply, to, chunk, now, reply_token=reply_token, reply_token_at=token_at, **links)
+        if i == 0 and reply_token else _row(OutboxKind.push, to, chunk, now, **links)
+        for i, chunk in enumerate(finish(messages))
+    ])
 
 
 async def push(session: AsyncSession, *, to: str, messages: list[dict[str, Any]], now: datetime,
                **links) -> list[OutboxMessage]:
-    rows = [_row(OutboxKind.push, to, chunk, now, **links) for chunk in finish(messages)]
-    session.add_all(rows)
-    await session.flush()
-    return rows
+    return await _insert(session, [_row(OutboxKind.push, to, chunk, now, **links) for chunk in finish(messages)])
 
 
 async def push_many(session: AsyncSession, pushes: list[tuple[str, list[dict[str, Any]], int | None]], *,
                     now: datetime) -> None:
-    """Many pushes, (to, messages, case id) each, in one flush: a scheduled job's batch."""
-    session.add_all(_row(OutboxKind.push, to, chunk, now, case_id=case_id)
-                    for to, messages, case_id in pushes for chunk in finish(messages))
-    await session.flush()
+    """Many pushes, (to, messages, case id) each, in one statement: a scheduled job's batch."""
+    rows = [_row(OutboxKind.push, to, chunk, now, case_id=case_id)
+            for to, messages, case_id in pushes for chunk in finish(messages)]
+    if rows:
+        await _insert(session, rows)
 
 
 async def claim_due(session: AsyncSession, *, now: datetime, lease_seconds: float, limit: int,
@@ -147,11 +159,8 @@ async def mark_sent_all(session: AsyncSession, sent: list[Sent]) -> list[LeaseLo
     ids, so quoting it later answers that case; a case card's acceptance is its assignment's
     delivery time."""
     ids = sorted({s.message.id for s in sent})
-    # The rows are locked (PostgreSQL; SQLite's writer holds the file) before they are checked, so
-    # no claim changes a token between the check and the write.
-    held = dict((await session.execute(
-        select(OutboxMessage.id, OutboxMessage.claim_token).where(OutboxMessage.id.in_(ids))
-        .order_by(OutboxMessage.id).with_for_update())).all())
+    conn = await session.connection()  # Core statements, built once: the sender records every message
+    held = dict((await conn.execute(_HELD, {"ids": ids})).all())
     outcomes: list[LeaseLost | None] = []
     mine: list[Sent] = []
     for s in sent:
@@ -163,26 +172,36 @@ async def mark_sent_all(session: AsyncSession, sent: list[Sent]) -> list[LeaseLo
             outcomes.append(LeaseLost(f"outbox message {s.message.id}: lease lost"))
     if not mine:
         return outcomes
-    await session.execute(_SENT, [{"b_id": s.message.id, "b_at": s.now, "b_via": s.via, "b_request": s.request_id,
-                                   "b_ids": s.sent_message_ids, "b_note": s.note} for s in mine])
+    await conn.execute(_SENT, [{"b_id": s.message.id, "b_at": s.now, "b_via": s.via, "b_request": s.request_id,
+                                "b_ids": s.sent_message_ids, "b_note": s.note} for s in mine])
     links = [{"line_message_id": mid, "case_id": s.message.case_id, "chat_id": s.message.recipient,
               "assignment_id": s.message.delivers_assignment_id, "created_at": s.now}
              for s in mine if s.message.case_id for mid in s.sent_message_ids or ()]
     if links:
-        await session.execute(
-            insert_ignoring_duplicates(session.bind.dialect.name, MessageLink.__table__, ["line_message_id"]), links)
+        await conn.execute(_link_statement(conn.dialect.name), links)
     delivered = [{"b_id": s.message.delivers_assignment_id, "b_at": s.now} for s in mine if s.message.delivers_assignment_id]
     if delivered:
-        await session.execute(_DELIVERED, delivered)
+        await conn.execute(_DELIVERED, delivered)
     return outcomes
 
 
 _outbox = OutboxMessage.__table__
+# The rows are locked (PostgreSQL; SQLite's writer holds the file) before they are checked, so no
+# claim changes a token between the check and the write.
+_HELD = (select(_outbox.c.id, _outbox.c.claim_token).where(_outbox.c.id.in_(bindparam("ids", expanding=True)))
+         .order_by(_outbox.c.id).with_for_update())
 # Executed with a row of parameters per message (executemany): one statement for the group.
 _SENT = (update(_outbox).where(_outbox.c.id == bindparam("b_id"))
          .values(status=OutboxStatus.sent, sent_at=bindparam("b_at"), sent_via=bindparam("b_via"),
                  line_request_id=bindparam("b_request"), sent_message_ids=bindparam("b_ids"),
                  last_error=bindparam("b_note"), claim_token=None, claimed_until=None))
+
+
+@functools.cache
+def _link_statement(dialect_name: str):
+    return insert_ignoring_duplicates(dialect_name, MessageLink.__table__, ["line_message_id"])
+
+
 _assignment = Assignment.__table__
 _DELIVERED = (update(_assignment)
               .where(_assignment.c.id == bindparam("b_id"), _assignment.c.delivered_at.is_(None))
@@ -228,10 +247,6 @@ async def _update(session: AsyncSession, message: OutboxMessage, **values) -> No
         raise LeaseLost(f"outbox message {message.id}: lease lost")
     # The object is left as claimed: writes are grouped (app/group_commit.py), and a group that
     # fails is written again change by change, with the claim token it was leased with.
-
-
-class LeaseLost(RuntimeError):
-    pass
 
 
 # -- for an admin: what LINE never accepted, and sending it again ---------------------------------

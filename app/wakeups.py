@@ -21,6 +21,7 @@ from collections.abc import Callable
 from itertools import chain
 
 from sqlalchemy import event
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
 from models import InboxEvent, OutboxMessage
@@ -107,7 +108,7 @@ def session_class(wake: Wake) -> type[Session]:
     def _noted(session: Session, _context) -> None:
         for obj in chain(session.new, session.dirty):
             if isinstance(obj, OutboxMessage):
-                session.info["wake_outbox"] = True
+                wrote_outbox(session)
             elif isinstance(obj, InboxEvent):
                 session.info["wake_inbox"] = True
 
@@ -124,3 +125,9 @@ def session_class(wake: Wake) -> type[Session]:
         session.info.pop("wake_outbox", None)
 
     return WakingSession
+
+
+def wrote_outbox(session: Session | AsyncSession) -> None:
+    """Outbox rows were written in this session's transaction: its commit wakes the sender. A
+    flush notes it by itself; a Core INSERT, which no flush sees, says it here."""
+    session.info["wake_outbox"] = True

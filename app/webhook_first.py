@@ -31,8 +31,11 @@ WORKER_WAITS_SECONDS = 0.05  # for the webhook's write
 
 
 def _flock(fd: int, how: int, within: float) -> bool:
-    """flock without blocking past `within` seconds (the callers run on an event loop)."""
+    """flock without blocking past `within` seconds (the callers run on an event loop). The tries
+    back off from 0.1 to 1 ms: the other side's turn is usually over in about a millisecond, and
+    a tighter spin burnt the worker's CPU while it waited."""
     deadline = time.monotonic() + within
+    pause = 0.0001
     while True:
         try:
             fcntl.flock(fd, how | fcntl.LOCK_NB)
@@ -40,7 +43,8 @@ def _flock(fd: int, how: int, within: float) -> bool:
         except BlockingIOError:
             if time.monotonic() >= deadline:
                 return False
-            time.sleep(0.0002)
+            time.sleep(pause)
+            pause = min(pause * 2, 0.001)
 
 
 def _lock_file(database_url) -> int | None:

@@ -3,18 +3,21 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import traceback
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 import handlers
-from app import inbox, intake
+from app import inbox, intake, leases
 from app.config import Settings
 from app.db import session_scope
+from app.group_commit import GroupCommit
 from app.line import callback
 from app.line.client import LineClient
 from app.line.errors import LineError
@@ -36,6 +39,14 @@ class InboxWorker:
     # Called after each event's transaction commits: wakes the sender, so an answer leaves at once
     # rather than after the rest of the batch.
     after_event: Callable[[], None] | None = None
+    _handlings: GroupCommit = field(init=False)
+
+    def __post_init__(self) -> None:
+        self._handlings = GroupCommit(self.sessionmaker, max_group=self.settings.inbox_group_max)
+
+    async def close(self) -> None:
+        """Wait for the group of handlings being written (at shutdown)."""
+        await self._handlings.close()
 
     async def claim(self, limit: int, *, due_in: Callable[[float], None] | None = None) -> list[InboxEvent]:
         """Lease up to `limit` due events, at most one per chat (inbox.claim); tell `due_in` when the
@@ -94,19 +105,23 @@ class InboxWorker:
     async def _work(self, row: InboxEvent) -> bool:
         event = callback.sdk_event(row.payload)  # None: a type this SDK does not know; nothing to do
         display_name = await self._display_name(row.payload) if event is not None else None
-        now = self.clock()
-        async with session_scope(self.sessionmaker) as session:
-            if event is not None:
-                ctx = handlers.Context(session=session, settings=self.settings, event=event, payload=row.payload,
-                                       inbox_id=row.id, now=now, received_at=row.received_at,
-                                       display_name=display_name)
-                await handlers.dispatch(ctx)
-            if not await inbox.finish(session, row, now=now):
-                # Our lease ran out and another worker took the event: undo, it is theirs.
-                await session.rollback()
-                INBOX_EVENTS.labels("lease_lost").inc()
-                return False
+        try:
+            await self._handlings.apply(functools.partial(self._handle, row, event, display_name))
+        except leases.LeaseLost:  # our lease ran out and another worker took the event: it is theirs
+            INBOX_EVENTS.labels("lease_lost").inc()
+            return False
         return True
+
+    async def _handle(self, row: InboxEvent, event: Any, display_name: str | None, session: AsyncSession) -> None:
+        """The event's handler and its finish, in a transaction it may share with other chats'
+        events (app/group_commit.py: an error undoes the group, and each is then done alone)."""
+        now = self.clock()
+        if event is not None:
+            ctx = handlers.Context(session=session, settings=self.settings, event=event, payload=row.payload,
+                                   inbox_id=row.id, now=now, received_at=row.received_at, display_name=display_name)
+            await handlers.dispatch(ctx)
+        if not await inbox.finish(session, row, now=now):
+            raise leases.LeaseLost(f"inbox event {row.id}: lease lost")
 
     async def _failed(self, row: InboxEvent, exc: Exception) -> None:
         try:

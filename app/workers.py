@@ -104,6 +104,7 @@ class Workers:
         if self.scheduler is not None:
             await self.scheduler.shutdown()
         await self.inbox_loop.stop()
+        await self.inbox.close()
         await self.sender_loop.stop()
         await self.sender.close()
 

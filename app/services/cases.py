@@ -15,6 +15,7 @@ Allowed transitions (current assignment → after the action):
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -22,7 +23,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import case as sql_case
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import bindparam, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.attributes import set_committed_value
@@ -46,6 +47,7 @@ from models import (
     Priority,
     Role,
 )
+from models.base import utcnow
 
 # "#70-00042", "#70-42", "70-00042", "# 70 - 00042", "#๗๐-๐๐๐๔๒": the number people type or
 # quote, matched on the text without its invisible marks (app/parsing.py).
@@ -120,7 +122,7 @@ async def _next_sequence(session: AsyncSession, fiscal_year: int) -> int:
 async def get(session: AsyncSession, case_id: int, *, lock: bool = False) -> ComplaintCase:
     """`lock`: hold the case row until commit and read it afresh (another replica may have just
     changed it); every change to a case goes through this lock."""
-    case = await _read(session, ComplaintCase.id == case_id, lock=lock)
+    case = await _read(session, "id", case_id, lock=lock)
     if case is None:
         raise CaseNotFound("ไม่พบเรื่องนี้", case_id=case_id)
     return case
@@ -130,23 +132,32 @@ async def get_by_number(session: AsyncSession, number: str, *, lock: bool = Fals
     normalized = normalize_number(number)
     if normalized is None:
         raise InvalidInput(f"เลขที่เรื่อง {number} ไม่ถูกต้อง (รูปแบบ #70-00042)", number=number)
-    case = await _read(session, ComplaintCase.number == normalized, lock=lock)
+    case = await _read(session, "number", normalized, lock=lock)
     if case is None:
         raise CaseNotFound(f"ไม่พบเรื่อง #{normalized}", number=normalized)
     return case
 
 
-async def _read(session: AsyncSession, where, *, lock: bool) -> ComplaintCase | None:
-    """One case and its assignments (joined, with their units), by id or by number: one statement.
-    The lock is the case row's only (PostgreSQL allows FOR UPDATE OF the outer join's kept side)."""
-    stmt = select(ComplaintCase).where(where).options(joinedload(ComplaintCase.assignments))
-    if lock:
-        stmt = stmt.with_for_update(of=ComplaintCase).execution_options(populate_existing=True)
-    case = (await session.execute(stmt)).unique().scalar_one_or_none()
+async def _read(session: AsyncSession, by: str, key: int | str, *, lock: bool) -> ComplaintCase | None:
+    """One case and its assignments (joined, with their units), by "id" or by "number": one
+    statement."""
+    case = (await session.execute(_read_statement(by, lock), {"key": key})).unique().scalar_one_or_none()
     if case is not None:
         for assignment in case.assignments:  # the back reference, without a lazy load
             set_committed_value(assignment, "case", case)
     return case
+
+
+@functools.cache
+def _read_statement(by: str, lock: bool):
+    """Built once for each way (a relay reads its case by number, and building cost more than
+    running). The lock is the case row's only (PostgreSQL allows FOR UPDATE OF the outer join's
+    kept side)."""
+    stmt = (select(ComplaintCase).where(getattr(ComplaintCase, by) == bindparam("key"))
+            .options(joinedload(ComplaintCase.assignments)))
+    if lock:
+        stmt = stmt.with_for_update(of=ComplaintCase).execution_options(populate_existing=True)
+    return stmt
 
 
 async def get_assignment(session: AsyncSession, assignment_id: int) -> Assignment:
@@ -544,9 +555,13 @@ def _fix_times(assignment: Assignment, calendar: BusinessCalendar) -> None:
 
 async def _event(session: AsyncSession, case: ComplaintCase, assignment: Assignment | None, kind: str,
                  actor: Person | None, at: datetime, **data: Any) -> CaseEvent:
-    event = CaseEvent(case_id=case.id, assignment_id=assignment.id if assignment else None, kind=kind,
-                      actor_id=actor.id if actor else None, at=at,
-                      data={k: v for k, v in data.items() if v is not None} | ({} if actor else {"via": "api"}))
-    session.add(event)
-    await session.flush()
-    return event
+    values = {"case_id": case.id, "assignment_id": assignment.id if assignment else None, "kind": kind,
+              "actor_id": actor.id if actor else None, "at": at, "created_at": utcnow(),
+              "data": {k: v for k, v in data.items() if v is not None} | ({} if actor else {"via": "api"})}
+    # A Core INSERT, not the ORM's flush (it cost more than the statement, once per relay): the
+    # log is read by queries, never through the case's objects in this transaction.
+    event_id = (await (await session.connection()).execute(_INSERT_EVENT, values)).scalar_one()
+    return CaseEvent(id=event_id, **values)
+
+
+_INSERT_EVENT = insert(CaseEvent.__table__).returning(CaseEvent.__table__.c.id)

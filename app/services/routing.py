@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import literal, select, union_all
+from sqlalchemy import bindparam, literal, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import Agency, ComplaintCase, LineGroup, Person, Role
@@ -35,15 +35,23 @@ async def centre_chats(session: AsyncSession, case: ComplaintCase) -> list[str]:
     forwarder_id = next((a.forwarded_by_id for a in reversed(case.assignments) if a.forwarded_by_id),
                         case.created_by_id)
     # The forwarder (if still active at the centre) first, then the groups: one statement.
-    parts = [select(LineGroup.line_group_id.label("chat"), literal(1).label("part"), LineGroup.id.label("at"))
-             .join(LineGroup.agency).where(LineGroup.active.is_(True), Agency.code == "CENTRE")]
-    if forwarder_id is not None:
-        parts.insert(0, select(Person.line_user_id.label("chat"), literal(0).label("part"), Person.id.label("at"))
-                     .where(Person.id == forwarder_id, Person.active.is_(True),
-                            Person.role.in_((Role.centre, Role.admin))))
-    chats = list((await session.scalars(union_all(*parts).order_by("part", "at"))).all())
+    if forwarder_id is None:
+        chats = list((await session.scalars(_CENTRE_GROUPS)).all())
+    else:
+        chats = list((await session.scalars(_FORWARDER_AND_CENTRE_GROUPS, {"forwarder_id": forwarder_id})).all())
     if not chats:
         staff = await session.scalars(
             select(Person.line_user_id).where(Person.role == Role.centre, Person.active.is_(True)).order_by(Person.id))
         chats.extend(staff.all())
     return chats
+
+
+# Built once: read for every message a unit sends the centre.
+_centre_groups = (select(LineGroup.line_group_id.label("chat"), literal(1).label("part"), LineGroup.id.label("at"))
+                  .join(LineGroup.agency).where(LineGroup.active.is_(True), Agency.code == "CENTRE"))
+_CENTRE_GROUPS = _centre_groups.order_by(LineGroup.id)
+_FORWARDER_AND_CENTRE_GROUPS = union_all(
+    select(Person.line_user_id.label("chat"), literal(0).label("part"), Person.id.label("at"))
+    .where(Person.id == bindparam("forwarder_id"), Person.active.is_(True), Person.role.in_((Role.centre, Role.admin))),
+    _centre_groups,
+).order_by("part", "at")
