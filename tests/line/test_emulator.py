@@ -461,6 +461,28 @@ async def test_deliver_needs_a_webhook_url(line: Served):
         await line.emulator.deliver([events.follow(USER)])
 
 
+async def test_a_webhook_that_is_down_or_silent_is_a_transport_error_and_a_502(line: Served):
+    app = FastAPI()
+
+    @app.post("/webhook")
+    async def silent() -> Response:
+        await asyncio.sleep(1)
+        return Response("OK")
+
+    emulator = LineEmulator(channel_secret=SECRET, access_token="t", webhook_timeout_seconds=0.3)
+    async with serve_asgi(app) as url:
+        emulator.webhook_url = f"{url}/webhook"
+        with pytest.raises(httpx.ReadTimeout):
+            await emulator.deliver([events.follow(USER)])
+    with pytest.raises(httpx.ConnectError):  # the server is gone: nothing listens there now
+        await emulator.deliver([events.follow(USER)])
+    assert [d.error.split(":")[0] for d in emulator.deliveries] == ["ReadTimeout", "ConnectError"]
+    async with serve_asgi(emulator.app) as emulator_url, httpx.AsyncClient(base_url=emulator_url) as http:
+        answer = await http.post("/_emulator/deliver", json={"events": [events.follow(USER)]})
+    assert answer.status_code == 502 and "webhook unreachable" in answer.json()["message"]
+    await emulator.aclose()
+
+
 async def test_transcript_tells_the_conversation_in_order(line: Served):
     line.emulator.add_user(USER, "สมชาย")
     async with receiver() as (url, _):

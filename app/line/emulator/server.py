@@ -42,6 +42,7 @@ from app.line.emulator.checks import (
 )
 from app.line.emulator.schema import request_errors
 from app.line.emulator.transcript import describe_event, describe_message, line
+from app.line.emulator.webhook_client import WebhookClient
 from app.line.limits import MAX_BODY_BYTES, MAX_MULTICAST_TO, RETRY_KEY_TTL_SECONDS
 
 
@@ -156,15 +157,13 @@ class LineEmulator:
         reply_token_ttl_seconds: float = 60.0,
         clock: Callable[[], float] = time.time,
         webhook_timeout_seconds: float = 10.0,
-        webhook_transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
         self.channel_secret = channel_secret
         self.access_token = access_token
         self.webhook_url = webhook_url
         self.reply_token_ttl_seconds = reply_token_ttl_seconds
         self.clock = clock
-        self.webhook_timeout_seconds = webhook_timeout_seconds
-        self.webhook_transport = webhook_transport
+        self._webhook = WebhookClient(timeout_seconds=webhook_timeout_seconds)
         self.bot_user_id = line_events.DEFAULT_DESTINATION
         self.users: dict[str, _Profile] = {}
         self.groups: dict[str, _Group] = {}
@@ -176,8 +175,6 @@ class LineEmulator:
         self._tokens: dict[str, _ReplyToken] = {}
         self._retry_keys: dict[str, tuple[str, float]] = {}  # key → (accepted request id, at)
         self._content: dict[str, _Content] = {}  # message id → what the user sent
-        self._webhook_client: httpx.AsyncClient | None = None
-        self._webhook_client_loop: asyncio.AbstractEventLoop | None = None
         self._routes: list[tuple[str, re.Pattern[str], Callable[..., tuple[int, Any, dict[str, str]]]]] = [
             ("POST", re.compile(r"/v2/bot/message/reply"), self._reply),
             ("POST", re.compile(r"/v2/bot/message/push"), self._push),
@@ -285,7 +282,7 @@ class LineEmulator:
         self.deliveries.append(delivery)
         self._timeline.append(delivery)
         try:
-            response = await self._client().post(self.webhook_url, content=body, headers=headers)
+            response = await self._webhook.post(self.webhook_url, content=body, headers=headers)
         except httpx.HTTPError as exc:
             delivery.error = f"{type(exc).__name__}: {exc}"
             raise
@@ -294,19 +291,7 @@ class LineEmulator:
 
     async def aclose(self) -> None:
         """Close the HTTP client `deliver()` keeps open."""
-        if self._webhook_client is not None:
-            client, self._webhook_client, self._webhook_client_loop = self._webhook_client, None, None
-            await client.aclose()
-
-    def _client(self) -> httpx.AsyncClient:
-        # One client per event loop: building one costs tens of milliseconds (TLS context), too
-        # much per delivery for benchmarks; a client cannot outlive the loop it was opened in.
-        loop = asyncio.get_running_loop()
-        if self._webhook_client is None or self._webhook_client_loop is not loop:
-            self._webhook_client = httpx.AsyncClient(timeout=self.webhook_timeout_seconds,
-                                                     transport=self.webhook_transport)
-            self._webhook_client_loop = loop
-        return self._webhook_client
+        await self._webhook.aclose()
 
     # -- the HTTP API -------------------------------------------------------------------------
 
