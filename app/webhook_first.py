@@ -15,15 +15,17 @@ turn missed costs latency, never a stall.
 
 from __future__ import annotations
 
+import asyncio
 import fcntl
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.util import await_
 
 
 WEBHOOK_WAITS_SECONDS = 0.005  # for a worker to let go of its instant's share
@@ -31,20 +33,44 @@ WORKER_WAITS_SECONDS = 0.05  # for the webhook's write
 
 
 def _flock(fd: int, how: int, within: float) -> bool:
-    """flock without blocking past `within` seconds (the callers run on an event loop). The tries
-    back off from 0.1 to 1 ms: the other side's turn is usually over in about a millisecond, and
-    a tighter spin burnt the worker's CPU while it waited."""
+    """flock without blocking past `within` seconds, for the webhook's writer (it runs on a thread
+    of its own: aiosqlite's)."""
     deadline = time.monotonic() + within
+    for pause in _pauses():
+        if _try_flock(fd, how):
+            return True
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(pause)
+
+
+async def _flock_on_loop(fd: int, how: int, within: float) -> bool:
+    """The same for the worker, whose statements run on its event loop: while it waits for the
+    webhook's write, the loop goes on (the sender's LINE calls, other events' work in Python)."""
+    deadline = time.monotonic() + within
+    for pause in _pauses():
+        if _try_flock(fd, how):
+            return True
+        if time.monotonic() >= deadline:
+            return False
+        await asyncio.sleep(pause)
+
+
+def _try_flock(fd: int, how: int) -> bool:
+    try:
+        fcntl.flock(fd, how | fcntl.LOCK_NB)
+        return True
+    except BlockingIOError:
+        return False
+
+
+def _pauses() -> Iterator[float]:
+    """0.1 ms, doubling to 1 ms: the other side's turn is usually over within a millisecond, and a
+    tighter spin burnt CPU while it waited."""
     pause = 0.0001
     while True:
-        try:
-            fcntl.flock(fd, how | fcntl.LOCK_NB)
-            return True
-        except BlockingIOError:
-            if time.monotonic() >= deadline:
-                return False
-            time.sleep(pause)
-            pause = min(pause * 2, 0.001)
+        yield pause
+        pause = min(pause * 2, 0.001)
 
 
 def _lock_file(database_url) -> int | None:
@@ -82,7 +108,9 @@ def worker_turn(database_url: str) -> Callable[[], None] | None:
         return None
 
     def wait_for_webhook() -> None:
-        if _flock(fd, fcntl.LOCK_SH, WORKER_WAITS_SECONDS):  # while the webhook writes: a millisecond
+        # Called in SQLAlchemy's greenlet (the BEGIN of an async session): await_ hands the wait
+        # to the event loop, as SQLAlchemy's own async drivers do.
+        if await_(_flock_on_loop(fd, fcntl.LOCK_SH, WORKER_WAITS_SECONDS)):  # the webhook writes: about 1 ms
             fcntl.flock(fd, fcntl.LOCK_UN)
 
     return wait_for_webhook
