@@ -1,4 +1,6 @@
-"""The inbox worker: claims stored webhook events and runs their handlers, one transaction each."""
+"""The inbox worker: claims stored webhook events and runs their handlers. Each event's handler and
+its finish are one unit; units of different chats that are ready together share one transaction
+(app/group_commit.py: a failure undoes the group, and each unit is then written alone)."""
 
 from __future__ import annotations
 
