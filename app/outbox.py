@@ -14,9 +14,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Integer, and_, bindparam, case, event, exists, func, insert, select, update
+from sqlalchemy import Integer, and_, bindparam, case, exists, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import Session, SessionTransaction, aliased
+from sqlalchemy.orm import aliased
 from sqlalchemy.orm.attributes import set_committed_value
 
 from app import leases, wakeups
@@ -39,56 +39,15 @@ def _row(kind: str, to: str, messages: list[dict[str, Any]], now: datetime, *, r
 
 
 async def _insert(session: AsyncSession, rows: list[dict[str, Any]]) -> list[OutboxMessage]:
-    """Kept for the transaction's commit, which writes every row its transaction made in one Core
-    INSERT (`_write_kept` below): a relay makes two rows, and a group of events
-    (app/group_commit.py) a dozen, each of which was once a statement of its own. Nothing reads
-    outbox rows back inside the transaction that wrote them (the sender claims committed ones).
-    The rows returned are unattached; each has its id once the transaction commits."""
-    messages = [OutboxMessage(**row) for row in rows]
-    session.info.setdefault(_KEPT, []).extend(zip(rows, messages, strict=True))
+    """A Core INSERT … RETURNING id in the session's transaction, not the ORM's flush: a relay
+    writes two or three rows, and the unit of work cost more than the statement. Nothing else in
+    the transaction reads them back through the session; the rows returned are unattached."""
+    ids = (await (await session.connection()).execute(_INSERT, rows)).scalars().all()
     wakeups.wrote_outbox(session)
-    return messages
+    return [OutboxMessage(id=id_, **row) for id_, row in zip(ids, rows, strict=True)]
 
 
-# One multi-row INSERT on both databases, whose ids follow the rows' order; RETURNING's own order is
-# left free (asking for it makes SQLite write row by row), so the ids are matched by retry key.
-_INSERT = insert(OutboxMessage.__table__).returning(OutboxMessage.__table__.c.id, OutboxMessage.__table__.c.retry_key)
-_KEPT, _MARKS = "outbox_kept", "outbox_kept_marks"  # session.info keys
-
-
-# Every session (the web's, the worker's, the tests'): these run inside SQLAlchemy's greenlet for an
-# AsyncSession, so they use the sync API.
-@event.listens_for(Session, "before_commit")
-def _write_kept(session: Session) -> None:
-    """Before a commit, a savepoint's release included: the rows kept so far, in the order made."""
-    kept = session.info.pop(_KEPT, None)
-    if kept:
-        ids = dict((retry_key, id_) for id_, retry_key in
-                   session.connection().execute(_INSERT, [row for row, _ in kept]).all())
-        for _, message in kept:
-            message.id = ids[message.retry_key]
-
-
-@event.listens_for(Session, "after_transaction_create")
-def _mark_savepoint(session: Session, transaction: SessionTransaction) -> None:
-    if transaction.nested:
-        session.info.setdefault(_MARKS, {})[transaction] = len(session.info.get(_KEPT, ()))
-
-
-@event.listens_for(Session, "after_soft_rollback")
-def _drop_rolled_back(session: Session, previous: SessionTransaction) -> None:
-    """A savepoint rolled back takes with it the rows kept since it began."""
-    mark = session.info.get(_MARKS, {}).pop(previous, None) if previous.nested else None
-    if mark is not None:
-        del session.info.get(_KEPT, [])[mark:]
-
-
-@event.listens_for(Session, "after_transaction_end")
-def _forget(session: Session, transaction: SessionTransaction) -> None:
-    """The transaction is over, committed (its rows written) or not (dropped)."""
-    if transaction.parent is None:
-        session.info.pop(_KEPT, None)
-        session.info.pop(_MARKS, None)
+_INSERT = insert(OutboxMessage.__table__).returning(OutboxMessage.__table__.c.id, sort_by_parameter_order=True)
 
 
 async def reply(session: AsyncSession, *, reply_token: str | None, token_at: datetime, to: str,

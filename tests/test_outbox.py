@@ -43,22 +43,6 @@ async def test_reply_of_seven_messages_is_one_reply_and_one_push(sessionmaker):
     assert len({r.retry_key for r in rows}) == 2
 
 
-async def test_a_transactions_rows_are_written_in_one_insert_at_commit_in_order(sessionmaker, engine):
-    with _statements(engine) as seen:
-        async with session_scope(sessionmaker) as s:
-            first = await outbox.push(s, to="U1", messages=_texts(1), now=T0)
-            second = await outbox.reply(s, reply_token="tok", token_at=T0, to="U2", messages=_texts(1), now=T0)
-            third = await outbox.push(s, to="U1", messages=_texts(1), now=T0)
-            assert not [q for q in seen if q.startswith("INSERT")]  # kept until the commit
-    assert len([q for q in seen if q.startswith("INSERT INTO OUTBOX_MESSAGE")]) == 1
-    ids = [row.id for row in first + second + third]
-    assert ids == sorted(ids) and None not in ids
-    async with sessionmaker() as s:
-        stored = (await s.execute(select(OutboxMessage.id, OutboxMessage.recipient, OutboxMessage.kind)
-                                  .order_by(OutboxMessage.id))).all()
-    assert [(r.recipient, r.kind) for r in stored] == [("U1", "push"), ("U2", "reply"), ("U1", "push")]
-
-
 async def test_a_savepoint_rolled_back_takes_its_rows_and_a_rollback_takes_all(sessionmaker):
     async with session_scope(sessionmaker) as s:
         await outbox.push(s, to="U_BEFORE", messages=_texts(1), now=T0)
