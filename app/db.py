@@ -20,6 +20,10 @@ from sqlalchemy.ext.asyncio import (
 from app.dialect import PercentileCont
 
 
+# How long an SQLite writer waits for the write lock before "database is locked".
+SQLITE_BUSY_TIMEOUT_SECONDS = 30
+
+
 def create_engine(database_url: str, *, before_begin: Callable[[], None] | None = None, on_loop: bool = False,
                   **kwargs) -> AsyncEngine:
     """`before_begin` (SQLite): called before each BEGIN IMMEDIATE takes the write lock.
@@ -30,13 +34,13 @@ def create_engine(database_url: str, *, before_begin: Callable[[], None] | None 
             Path(url.database).parent.mkdir(parents=True, exist_ok=True)
         if on_loop:
             database = url.database or ":memory:"
-            kwargs["async_creator"] = lambda: OnLoopConnection(lambda: sqlite3.connect(database, timeout=30))
+            kwargs["async_creator"] = lambda: OnLoopConnection(lambda: sqlite3.connect(database, timeout=SQLITE_BUSY_TIMEOUT_SECONDS))
         # One connection per process: SQLite has one writer at a time anyway, and queueing for the
         # connection in asyncio (first come, first served) beats SQLite's busy handler, which
         # waits by sleeping and gives a slow tail. Never hold one session while opening another.
         kwargs.setdefault("pool_size", 1)
         kwargs.setdefault("max_overflow", 0)
-        engine = create_async_engine(url, connect_args={"timeout": 30}, **kwargs)
+        engine = create_async_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_SECONDS}, **kwargs)
         _tune_sqlite(engine, before_begin)
         return engine
     kwargs.setdefault("pool_size", 10)
@@ -89,7 +93,7 @@ def _tune_sqlite(engine: AsyncEngine, before_begin: Callable[[], None] | None) -
         cur.execute("PRAGMA journal_mode=WAL")
         cur.execute("PRAGMA synchronous=NORMAL")
         cur.execute("PRAGMA foreign_keys=ON")
-        cur.execute("PRAGMA busy_timeout=30000")
+        cur.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_SECONDS * 1000}")
         cur.close()
         _register_functions(dbapi_conn)
 

@@ -47,10 +47,10 @@ async def roomy_sorts(session: AsyncSession) -> None:
         await session.execute(text("SET LOCAL work_mem = '64MB'"))
 
 
-def lock_skip_locked(session: AsyncSession, stmt: Select, *of) -> Select:
+def lock_skip_locked(dialect_name: str, stmt: Select, *of) -> Select:
     """FOR UPDATE SKIP LOCKED where rows can be locked (PostgreSQL): replicas share the queue.
     SQLite needs nothing: BEGIN IMMEDIATE (app.db) already makes claims one at a time."""
-    if session.bind.dialect.name == "postgresql":
+    if dialect_name == "postgresql":
         return stmt.with_for_update(skip_locked=True, of=of or None)
     return stmt
 

@@ -216,7 +216,7 @@ def _claim_statement(dialect_name: str):
     settled = InboxEvent.available_at <= bindparam("settled_before", type_=InboxEvent.available_at.type)
     candidates = select(InboxEvent.id).where(settled, ~held_back).limit(bindparam("limit", type_=Integer))
     return leases.claim_statement(InboxEvent, candidates, order_by=_CLAIM_ORDER,
-                                  skip_locked=dialect_name == "postgresql")
+                                  dialect_name=dialect_name)
 
 
 async def next_due(session: AsyncSession, *, now: datetime, order_window_seconds: float = 0.0,

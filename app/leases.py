@@ -18,9 +18,10 @@ import uuid
 from contextvars import ContextVar
 from datetime import datetime, timedelta
 
-from sqlalchemy import Select, and_, bindparam, or_, select, update
+from sqlalchemy import BindParameter, Select, and_, bindparam, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.dialect import lock_skip_locked
 from app.errors import NotFound, TransitionNotAllowed
 
 
@@ -32,13 +33,14 @@ class LeaseLost(RuntimeError):
 OWNER: ContextVar[str | None] = ContextVar("lease_owner", default=None)
 
 
-def due(model, now: datetime):
-    """Rows waiting to be worked: pending, past their backoff, and not leased by anyone."""
+def due(model, now: datetime | BindParameter):
+    """Rows waiting to be worked: pending, past their backoff, and not leased by anyone. `now`: a
+    time, or the bound parameter of a statement built once (claim_statement)."""
     return and_(model.status == "pending", model.available_at <= now,
                 or_(model.claimed_until.is_(None), model.claimed_until < now))
 
 
-def claim_statement(model, candidates: Select, *, order_by, skip_locked: bool, values: dict | None = None):
+def claim_statement(model, candidates: Select, *, order_by, dialect_name: str, values: dict | None = None):
     """The UPDATE … RETURNING that leases the due rows among the ids `candidates` selects (locked
     with SKIP LOCKED on PostgreSQL, so replicas never claim the same row) and counts the attempt.
     Built once per caller and database (`claim` runs it): whatever changes from one claim to the
@@ -46,9 +48,7 @@ def claim_statement(model, candidates: Select, *, order_by, skip_locked: bool, v
     claim costs its execution only. Building it anew each time cost more CPU than running it.
     `values`: more columns the claim sets, or a lease (`claimed_until`) of its own per row."""
     chosen = candidates.where(due(model, bindparam("now", type_=model.available_at.type))).order_by(*order_by)
-    if skip_locked:
-        chosen = chosen.with_for_update(skip_locked=True, of=model)
-    chosen = chosen.cte("chosen")
+    chosen = lock_skip_locked(dialect_name, chosen, model).cte("chosen")
     changes = {"claim_token": bindparam("token", type_=model.claim_token.type),
                "claimed_until": bindparam("lease_until", type_=model.claimed_until.type),
                "claimed_by": bindparam("owner", type_=model.claimed_by.type), "attempts": model.attempts + 1}

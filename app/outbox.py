@@ -111,7 +111,7 @@ def _claim_statement(dialect_name: str):
 
     is_reply, attempted = OutboxMessage.kind == OutboxKind.reply, OutboxMessage.reply_attempted_at
     return leases.claim_statement(OutboxMessage, candidates, order_by=(OutboxMessage.id,),
-                                  skip_locked=dialect_name == "postgresql", values={
+                                  dialect_name=dialect_name, values={
         "reply_attempted_at": case((is_reply, func.coalesce(attempted, at("now"))), else_=attempted),
         "claimed_until": case((and_(is_reply, attempted.is_(None)), at("reply_until")),
                               (is_reply, at("retried_reply_until")), else_=at("lease_until")),

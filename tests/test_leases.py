@@ -32,8 +32,7 @@ async def _claim_inbox(sessionmaker, owner: str | None = None) -> list[InboxEven
 
 
 def _statement(s, model, candidates):
-    return leases.claim_statement(model, candidates, order_by=(model.id,),
-                                  skip_locked=s.bind.dialect.name == "postgresql")
+    return leases.claim_statement(model, candidates, order_by=(model.id,), dialect_name=s.bind.dialect.name)
 
 
 async def test_a_claim_records_its_owner_by_argument_or_by_default(sessionmaker):

@@ -95,7 +95,7 @@ async def claim_due_timers(session: AsyncSession, *, now: datetime, limit: int) 
     take the same one (SKIP LOCKED on PostgreSQL, one writer on SQLite)."""
     ids = select(SlaTimer.id).where(SlaTimer.fired_at.is_(None), SlaTimer.fire_at <= now) \
         .order_by(SlaTimer.fire_at, SlaTimer.id).limit(limit)
-    ids = (await session.scalars(lock_skip_locked(session, ids))).all()
+    ids = (await session.scalars(lock_skip_locked(session.bind.dialect.name, ids))).all()
     if not ids:
         return []
     await session.execute(update(SlaTimer).where(SlaTimer.id.in_(ids)).values(fired_at=now)
