@@ -85,8 +85,10 @@ class Settings(BaseSettings):
     inbox_retry_base_seconds: float = 2.0
     worker_poll_seconds: float = 1.0
 
-    # Outbox sender: up to this many messages in flight at once (one per chat, oldest first).
+    # Outbox sender: up to this many chats served at once, each chat's messages in order; a chat's
+    # oldest unsent message and the pushes due behind it are claimed together, this many at most.
     outbox_concurrency: int = Field(32, gt=0)
+    outbox_chain_max: int = Field(8, gt=0)
     outbox_lease_seconds: float = 30.0
     outbox_retry_base_seconds: float = 1.0
     outbox_retry_max_seconds: float = 600.0

@@ -57,11 +57,12 @@ def claim_statement(model, candidates: Select, *, order_by, dialect_name: str, v
 
 
 async def claim(session: AsyncSession, statement, *, now: datetime, lease_seconds: float, order_by,
-                owner: str | None = None, **params) -> list:
-    """Run a `claim_statement` for `owner` (default: `OWNER`); `params`: the caller's own bound
+                owner: str | None = None, token: str | None = None, **params) -> list:
+    """Run a `claim_statement` for `owner` (default: `OWNER`), with a new token unless `token`
+    (a claim that adds to one made before it in the transaction); `params`: the caller's own bound
     values. Returns the rows in `order_by` order."""
     rows = (await session.scalars(statement, {
-        "now": now, "lease_until": now + timedelta(seconds=lease_seconds), "token": str(uuid.uuid4()),
+        "now": now, "lease_until": now + timedelta(seconds=lease_seconds), "token": token or str(uuid.uuid4()),
         "owner": owner if owner is not None else OWNER.get(), **params})).all()
     return sorted(rows, key=lambda row: tuple(getattr(row, column.key) for column in order_by))
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Integer, and_, bindparam, case, exists, func, insert, select, update
+from sqlalchemy import Integer, and_, bindparam, case, exists, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 from sqlalchemy.orm.attributes import set_committed_value
@@ -76,9 +76,12 @@ async def push_many(session: AsyncSession, pushes: list[tuple[str, list[dict[str
 
 
 async def claim_due(session: AsyncSession, *, now: datetime, lease_seconds: float, limit: int,
-                    reply_lease_seconds: float | None = None,
-                    retried_reply_lease_seconds: float | None = None) -> list[OutboxMessage]:
-    """Lease due messages, at most the oldest unsent one per recipient: a chat gets them in order.
+                    reply_lease_seconds: float | None = None, retried_reply_lease_seconds: float | None = None,
+                    chain_max: int = 1) -> list[OutboxMessage]:
+    """Lease due messages, the oldest unsent one per recipient (a chat gets them in order) and,
+    with `chain_max` > 1, the pushes due right behind it in the same chat, up to `chain_max` for
+    the chat in all: the sender sends a chat's chain one after another, each as soon as LINE
+    accepted the one before, without a claim in between.
 
     A reply is marked attempted in the claim itself (the sender may die once the claim is
     committed, mid-call), and leased for `reply_lease_seconds` (its call's timeout and a little), or
@@ -92,7 +95,46 @@ async def claim_due(session: AsyncSession, *, now: datetime, lease_seconds: floa
     for row in rows:  # RETURNING gives the new mark: this claim's own is `now`, so before it there was none
         if row.kind == OutboxKind.reply and row.reply_attempted_at == now:
             set_committed_value(row, "reply_attempted_at", None)
+    if chain_max > 1 and rows:
+        # The heads are this claim's (its token), so no other claim can chain behind them.
+        rows += await leases.claim(session, _chain_statement(session.bind.dialect.name), now=now,
+                                   lease_seconds=lease_seconds, order_by=(OutboxMessage.id,),
+                                   token=rows[0].claim_token, chain_max=chain_max, limit=len(rows) * (chain_max - 1))
+        rows.sort(key=lambda row: row.id)
     return rows
+
+
+@functools.cache
+def _chain_statement(dialect_name: str):
+    """The pushes that follow a claimed head in its chat: due, each with nothing before it in the
+    chat but the head and pushes due as well (a reply goes only at the head: its token's lease is
+    short, and a reply claimed but never tried could not be told from one whose answer was lost),
+    and fewer than `chain_max` unsent messages before it."""
+    token = bindparam("token", type_=OutboxMessage.claim_token.type)
+    now = bindparam("now", type_=OutboxMessage.available_at.type)
+    head, earlier = aliased(OutboxMessage), aliased(OutboxMessage)
+    behind_a_head = OutboxMessage.recipient.in_(select(head.recipient).where(head.claim_token == token))
+    gap = exists().where(
+        earlier.recipient == OutboxMessage.recipient, earlier.status == OutboxStatus.pending,
+        earlier.id < OutboxMessage.id,
+        or_(earlier.claim_token.is_(None), earlier.claim_token != token),
+        ~and_(earlier.kind == OutboxKind.push, leases.due(earlier, now)))
+    before = (select(func.count()).where(earlier.recipient == OutboxMessage.recipient,
+                                         earlier.status == OutboxStatus.pending, earlier.id < OutboxMessage.id)
+              .scalar_subquery())
+    candidates = (select(OutboxMessage.id)
+                  .where(behind_a_head, OutboxMessage.kind == OutboxKind.push, ~gap,
+                         before < bindparam("chain_max", type_=Integer))
+                  .limit(bindparam("limit", type_=Integer)))
+    return leases.claim_statement(OutboxMessage, candidates, order_by=(OutboxMessage.id,), dialect_name=dialect_name)
+
+
+async def release(session: AsyncSession, messages: list[OutboxMessage]) -> None:
+    """Give back claimed messages that were never tried (the rest of a chain behind a message
+    that failed): claimable again at once, behind whatever is before them, their try uncounted."""
+    if messages:
+        await (await session.connection()).execute(
+            _RELEASE, [{"b_id": m.id, "b_token": m.claim_token} for m in messages])
 
 
 @functools.cache
@@ -201,6 +243,9 @@ _SENT = (update(_outbox).where(_outbox.c.id == bindparam("b_id"))
 def _link_statement(dialect_name: str):
     return insert_ignoring_duplicates(dialect_name, MessageLink.__table__, ["line_message_id"])
 
+
+_RELEASE = (update(_outbox).where(_outbox.c.id == bindparam("b_id"), _outbox.c.claim_token == bindparam("b_token"))
+            .values(claim_token=None, claimed_until=None, attempts=_outbox.c.attempts - 1))
 
 _assignment = Assignment.__table__
 _DELIVERED = (update(_assignment)

@@ -1,9 +1,13 @@
 """The outbox sender: delivers claimed messages to LINE and records what LINE said.
 
-Up to OUTBOX_CONCURRENCY messages are in flight at once, each chat's oldest first (outbox.claim_due),
-so a chat whose LINE calls hang or fail holds its own slot and nobody else's. Outcomes are written
-in groups (app/group_commit.py): sends that end while a write is in flight are recorded together by
-the next one, each still only while its lease holds.
+Up to OUTBOX_CONCURRENCY chats are served at once, each chat's messages in order (outbox.claim_due:
+its oldest unsent message and the pushes due behind it, OUTBOX_CHAIN_MAX in all), so a chat whose
+LINE calls hang or fail holds its own slot and nobody else's. A chat's chain goes one message after
+another, each as soon as LINE accepted the one before: a busy chat (the centre, told of every relay)
+does not wait for a claim between two messages. Outcomes are written in groups
+(app/group_commit.py): sends that end while a write is in flight are recorded together by the next
+one, each still only while its lease holds. After a message that did not go, the rest of its chain
+is given back unsent, and waits behind it.
 
 Reply or push: a reply token is used while fresh and unused (free of quota); otherwise the same
 messages go by push with the row's retry key, which LINE accepts at most once (409 = already
@@ -86,8 +90,8 @@ class Sender:
     # -- claiming ---------------------------------------------------------------------------------
 
     async def claim(self, limit: int) -> list[OutboxMessage]:
-        """Lease up to `limit` due messages, at most the oldest unsent one per chat (claim_due),
-        unless LINE asked us to wait (429)."""
+        """Lease the due messages of up to `limit` chats, each chat's oldest unsent one and the
+        pushes due behind it (claim_due), unless LINE asked us to wait (429). In id order."""
         now = self.clock()
         if self._paused_until is not None and now < self._paused_until:
             self._due_in(self._paused_until, now)
@@ -98,7 +102,8 @@ class Sender:
             rows = await outbox.claim_due(
                 session, now=now, lease_seconds=self.settings.outbox_lease_seconds, limit=limit,
                 reply_lease_seconds=self.settings.line_request_timeout_seconds + REPLY_LEASE_MARGIN_SECONDS,
-                retried_reply_lease_seconds=self.settings.reply_probe_timeout_seconds + REPLY_LEASE_MARGIN_SECONDS)
+                retried_reply_lease_seconds=self.settings.reply_probe_timeout_seconds + REPLY_LEASE_MARGIN_SECONDS,
+                chain_max=self.settings.outbox_chain_max)
         self._report_next_due(now)
         return rows
 
@@ -106,34 +111,75 @@ class Sender:
         """Claim a batch and send it to the end (tests, and a drain by hand). Returns how many
         messages were claimed. The service runs `dispatcher()` instead."""
         batch = await self.claim(self.settings.outbox_concurrency)
-        await asyncio.gather(*(self.work(m) for m in batch))
+        await asyncio.gather(*(self.work(chain) for chain in _chains(batch)))
         return len(batch)
 
-    def dispatcher(self) -> Dispatcher[OutboxMessage]:
-        """The service's loop: up to OUTBOX_CONCURRENCY messages in flight, each chat's in order
-        (claim_due), none waiting for another chat's LINE call."""
-        self._dispatcher = Dispatcher("outbox-sender", self.claim, self.work,
+    def dispatcher(self) -> Dispatcher[list[OutboxMessage]]:
+        """The service's loop: up to OUTBOX_CONCURRENCY chats served at once, each chat's messages
+        in order (claim_due), none waiting for another chat's LINE call."""
+        async def claim(limit: int) -> list[list[OutboxMessage]]:
+            return _chains(await self.claim(limit))
+
+        self._dispatcher = Dispatcher("outbox-sender", claim, self.work,
                                       concurrency=self.settings.outbox_concurrency,
                                       poll_seconds=self.settings.worker_poll_seconds)
         return self._dispatcher
 
     # -- sending ----------------------------------------------------------------------------------
 
-    async def work(self, message: OutboxMessage) -> None:
+    async def work(self, chain: list[OutboxMessage]) -> None:
+        """One chat's claimed messages, in order. Each goes once LINE accepted the one before; its
+        outcome is written meanwhile. After one that did not go (or whose lease is too short for a
+        call), the rest are given back unsent."""
+        recorded: list[asyncio.Future] = []
+        for i, message in enumerate(chain):
+            if i and not self._lease_covers_a_call(message):
+                await self._give_back(chain[i:])
+                break
+            accepted = None
+            try:
+                accepted = await self._send(message)
+            except outbox.LeaseLost:
+                log.warning("outbox lease lost before the outcome was written", extra={"outbox_id": message.id})
+            except Exception:
+                log.exception("outbox send crashed", extra={"outbox_id": message.id})
+            if accepted is None:
+                await self._give_back(chain[i + 1:])
+                break
+            recorded.append(accepted)
+        for outcome in await asyncio.gather(*recorded, return_exceptions=True):
+            if isinstance(outcome, outbox.LeaseLost):
+                log.warning("outbox lease lost before the outcome was written", extra={"error": str(outcome)})
+            elif isinstance(outcome, Exception):
+                log.error("outbox outcome not written", exc_info=outcome)
+
+    def _lease_covers_a_call(self, message: OutboxMessage) -> bool:
+        left = (message.claimed_until - self.clock()).total_seconds() if message.claimed_until else 0.0
+        return left > self.settings.line_request_timeout_seconds + REPLY_LEASE_MARGIN_SECONDS
+
+    async def _give_back(self, messages: list[OutboxMessage]) -> None:
+        if not messages:
+            return
         try:
-            await self.send(message)
-        except outbox.LeaseLost:
-            log.warning("outbox lease lost before the outcome was written", extra={"outbox_id": message.id})
-        except Exception:
-            log.exception("outbox send crashed", extra={"outbox_id": message.id})
+            await self._outcomes.apply(lambda session: outbox.release(session, messages))
+        except Exception:  # their leases run out instead
+            log.exception("claimed messages not given back", extra={"outbox_ids": [m.id for m in messages]})
+        self._wake()
 
     async def send(self, message: OutboxMessage) -> None:
-        if message.kind == OutboxKind.reply:
-            await self._reply(message)
-        else:
-            await self._push(message)
+        """Send one message and write what came of it (LeaseLost if the lease ran out first)."""
+        accepted = await self._send(message)
+        if accepted is not None:
+            await accepted
 
-    async def _reply(self, message: OutboxMessage) -> None:
+    async def _send(self, message: OutboxMessage) -> asyncio.Future | None:
+        """Send one message. When LINE has it: the write of that, still in progress (awaiting it
+        raises LeaseLost if the lease ran out first); otherwise None, once the outcome is written."""
+        if message.kind == OutboxKind.reply:
+            return await self._reply(message)
+        return await self._push(message)
+
+    async def _reply(self, message: OutboxMessage) -> asyncio.Future | None:
         now = self.clock()
         unknown_before = message.reply_attempted_at is not None  # as it was before this claim
         age = (now - message.reply_token_at).total_seconds() if message.reply_token_at else float("inf")
@@ -151,8 +197,8 @@ class Sender:
         except LineInvalidReplyToken as exc:
             if unknown_before:
                 OUTBOX_MESSAGES.labels("reply", "sent_earlier").inc()
-                await self._record_sent(message, via="reply", request_id=None, sent_message_ids=None,
-                                        note="reply token spent by an earlier attempt whose answer was lost")
+                return self._record_sent(message, via="reply", request_id=None, sent_message_ids=None,
+                                         note="reply token spent by an earlier attempt whose answer was lost")
             else:
                 OUTBOX_MESSAGES.labels("reply", "token_refused").inc()
                 await self._record(outbox.switch_to_push, message, reason=str(exc))
@@ -168,9 +214,10 @@ class Sender:
             restore = {} if isinstance(exc, LineNoAnswer) else {"reply_attempted_at": message.reply_attempted_at}
             await self._retry(message, exc, base_seconds=0.5, max_seconds=2.0, **restore)
         else:
-            await self._sent(message, "reply", result)
+            return self._sent(message, "reply", result)
+        return None
 
-    async def _push(self, message: OutboxMessage) -> None:
+    async def _push(self, message: OutboxMessage) -> asyncio.Future | None:
         now = self.clock()
         if (now - message.created_at).total_seconds() > self.settings.outbox_give_up_after_seconds:
             OUTBOX_MESSAGES.labels("push", "expired").inc()
@@ -189,7 +236,8 @@ class Sender:
             OUTBOX_MESSAGES.labels("push", "failed").inc()
             await self._record(outbox.mark_failed, message, error=str(exc))
         else:
-            await self._sent(message, "push", result)
+            return self._sent(message, "push", result)
+        return None
 
     async def _call(self, message: OutboxMessage, call):
         """One request to LINE, noting what it says about LINE's health (not the chat's)."""
@@ -204,10 +252,10 @@ class Sender:
         await self._succeeded()
         return result
 
-    async def _sent(self, message: OutboxMessage, via: str, result: SendResult) -> None:
+    def _sent(self, message: OutboxMessage, via: str, result: SendResult) -> asyncio.Future:
         OUTBOX_MESSAGES.labels(via, "duplicate" if result.duplicate else "sent").inc()
-        await self._record_sent(message, via=via, request_id=result.request_id, sent_message_ids=result.sent_message_ids,
-                                note="LINE had already accepted this retry key (409)" if result.duplicate else None)
+        return self._record_sent(message, via=via, request_id=result.request_id, sent_message_ids=result.sent_message_ids,
+                                 note="LINE had already accepted this retry key (409)" if result.duplicate else None)
 
     async def _retry(self, message: OutboxMessage, exc: LineRetryable, **kwargs) -> None:
         delay = await self._record(outbox.retry_later, message, error=str(exc), retry_after=exc.retry_after, **kwargs)
@@ -219,9 +267,11 @@ class Sender:
         now = self.clock()  # when LINE answered, not when the group is written
         return await self._outcomes.apply(lambda session: change(session, message, now=now, **kwargs))
 
-    async def _record_sent(self, message: OutboxMessage, **kwargs) -> None:
-        """The commonest outcome, written with the others of its group in one statement per table."""
-        await self._outcomes.apply(Together(outbox.mark_sent_all, outbox.Sent(message, self.clock(), **kwargs)))
+    def _record_sent(self, message: OutboxMessage, **kwargs) -> asyncio.Future:
+        """The commonest outcome, written with the others of its group in one statement per table;
+        the write goes on without the caller, who awaits it when it needs to."""
+        return asyncio.ensure_future(
+            self._outcomes.apply(Together(outbox.mark_sent_all, outbox.Sent(message, self.clock(), **kwargs))))
 
     # -- LINE's health, for every chat --------------------------------------------------------------
 
@@ -276,6 +326,14 @@ class Sender:
     def _due_in(self, at: datetime, now: datetime) -> None:
         if self._dispatcher is not None:
             self._dispatcher.due_in((at - now).total_seconds())
+
+
+def _chains(rows: list[OutboxMessage]) -> list[list[OutboxMessage]]:
+    """Claimed rows (in id order) as one chain per chat, each in order."""
+    chains: dict[str, list[OutboxMessage]] = {}
+    for row in rows:
+        chains.setdefault(row.recipient, []).append(row)
+    return list(chains.values())
 
 
 def _retry_result(exc: LineRetryable) -> str:

@@ -390,3 +390,65 @@ async def test_429_pauses_every_chat_until_retry_after(sender, sessionmaker, emu
     sender.clock_.advance(21)
     assert await sender.run_once() == 2
     assert {m["to"] for m in emulator.accepted_messages()} == {"U1", "U2"}
+
+
+# -- a chat's chain: its oldest message and the pushes due behind it, sent one after another -----
+
+def _texts(emulator, chat):
+    return [m["text"] for m in emulator.accepted_messages(chat)]
+
+
+async def test_a_chats_pushes_are_claimed_together_and_delivered_in_order(sender, sessionmaker, emulator):
+    now = sender.clock_()
+    rows = [await _push(sessionmaker, now, text=f"ข้อความ {i}") for i in range(3)]
+    other = await _push(sessionmaker, now, to="U2", text="อีกห้อง")
+    claimed = await sender.claim(10)
+    assert [m.id for m in claimed] == [r.id for r in rows] + [other.id]  # one claim: every chain whole
+    await asyncio.gather(*(sender.work(chain) for chain in ([m for m in claimed if m.recipient == "U1"], [claimed[-1]])))
+    assert _texts(emulator, "U1") == ["ข้อความ 0", "ข้อความ 1", "ข้อความ 2"]
+    assert _texts(emulator, "U2") == ["อีกห้อง"]
+    assert {(await _get(sessionmaker, r.id)).status for r in [*rows, other]} == {"sent"}
+
+
+async def test_a_chain_is_cut_at_its_settings_length(sender, sessionmaker, emulator):
+    sender.settings.outbox_chain_max = 2
+    now = sender.clock_()
+    rows = [await _push(sessionmaker, now, text=f"ข้อความ {i}") for i in range(3)]
+    assert [m.id for m in await sender.claim(10)] == [rows[0].id, rows[1].id]
+
+
+async def test_after_a_push_that_failed_the_rest_of_its_chain_waits_behind_it(sender, sessionmaker, emulator):
+    now = sender.clock_()
+    rows = [await _push(sessionmaker, now, text=f"ข้อความ {i}") for i in range(3)]
+    emulator.add_fault("/v2/bot/message/push", status=500)
+    assert await sender.run_once() == 3
+    assert emulator.accepted_messages("U1") == []
+    first, *rest = [await _get(sessionmaker, r.id) for r in rows]
+    assert first.status == "pending" and first.available_at > now and first.attempts == 1
+    assert [(r.status, r.claim_token, r.attempts) for r in rest] == [("pending", None, 0)] * 2  # given back, untried
+    assert await sender.run_once() == 0  # due now, but behind the one waiting out its backoff
+    await _drain(sender)
+    assert _texts(emulator, "U1") == ["ข้อความ 0", "ข้อความ 1", "ข้อความ 2"]
+
+
+async def test_a_reply_is_sent_only_at_the_head_of_its_chat(sender, sessionmaker, emulator):
+    now = sender.clock_()
+    push = await _push(sessionmaker, now)
+    reply = await _reply(sessionmaker, now, emulator.issue_reply_token(chat_id="U1"), now)
+    assert [m.id for m in await sender.claim(10)] == [push.id]
+    stored = await _get(sessionmaker, reply.id)
+    assert (stored.claim_token, stored.reply_attempted_at) == (None, None)
+
+
+async def test_a_chained_push_whose_lease_cannot_cover_a_call_is_given_back_unsent(sender, sessionmaker, emulator):
+    now = sender.clock_()
+    rows = [await _push(sessionmaker, now, text=f"ข้อความ {i}") for i in range(2)]
+    chain = await sender.claim(10)
+    assert [m.id for m in chain] == [r.id for r in rows]
+    sender.clock_.advance(sender.settings.outbox_lease_seconds - sender.settings.line_request_timeout_seconds - 1)
+    await sender.work(chain)
+    assert _texts(emulator, "U1") == ["ข้อความ 0"]
+    stored = await _get(sessionmaker, rows[1].id)
+    assert (stored.status, stored.claim_token, stored.attempts) == ("pending", None, 0)
+    await _drain(sender)
+    assert _texts(emulator, "U1") == ["ข้อความ 0", "ข้อความ 1"]
