@@ -48,11 +48,16 @@ class GroupCommit:
     async def apply(self, change: Change | Together) -> Any:
         """Write `change` with whatever else is waiting; returns what it returned, or raises what
         it raised when written alone. A caller cancelled meanwhile does not stop the write."""
+        return await asyncio.shield(self.submit(change))
+
+    def submit(self, change: Change | Together) -> asyncio.Future:
+        """`apply` for a caller that goes on meanwhile: the future of the write, settled as
+        `apply` would return or raise."""
         future = asyncio.get_running_loop().create_future()
         self._waiting.append((change, future))
         if self._writer is None or self._writer.done():
             self._writer = asyncio.create_task(self._write_groups(), name="group-commit")
-        return await asyncio.shield(future)
+        return future
 
     async def close(self) -> None:
         """Wait for the write in flight (at shutdown: a transaction left open when the engine is

@@ -139,19 +139,16 @@ class Sender:
             accepted = None
             try:
                 accepted = await self._send(message)
-            except outbox.LeaseLost:
-                log.warning("outbox lease lost before the outcome was written", extra={"outbox_id": message.id})
-            except Exception:
-                log.exception("outbox send crashed", extra={"outbox_id": message.id})
+            except Exception as exc:
+                _log_failure(message, exc)
             if accepted is None:
                 await self._give_back(chain[i + 1:])
                 break
             recorded.append(accepted)
-        for outcome in await asyncio.gather(*recorded, return_exceptions=True):
-            if isinstance(outcome, outbox.LeaseLost):
-                log.warning("outbox lease lost before the outcome was written", extra={"error": str(outcome)})
-            elif isinstance(outcome, Exception):
-                log.error("outbox outcome not written", exc_info=outcome)
+        outcomes = await asyncio.gather(*recorded, return_exceptions=True)
+        for message, outcome in zip(chain, outcomes):
+            if isinstance(outcome, Exception):
+                _log_failure(message, outcome)
 
     def _lease_covers_a_call(self, message: OutboxMessage) -> bool:
         left = (message.claimed_until - self.clock()).total_seconds() if message.claimed_until else 0.0
@@ -270,8 +267,7 @@ class Sender:
     def _record_sent(self, message: OutboxMessage, **kwargs) -> asyncio.Future:
         """The commonest outcome, written with the others of its group in one statement per table;
         the write goes on without the caller, who awaits it when it needs to."""
-        return asyncio.ensure_future(
-            self._outcomes.apply(Together(outbox.mark_sent_all, outbox.Sent(message, self.clock(), **kwargs))))
+        return self._outcomes.submit(Together(outbox.mark_sent_all, outbox.Sent(message, self.clock(), **kwargs)))
 
     # -- LINE's health, for every chat --------------------------------------------------------------
 
@@ -334,6 +330,13 @@ def _chains(rows: list[OutboxMessage]) -> list[list[OutboxMessage]]:
     for row in rows:
         chains.setdefault(row.recipient, []).append(row)
     return list(chains.values())
+
+
+def _log_failure(message: OutboxMessage, exc: Exception) -> None:
+    if isinstance(exc, outbox.LeaseLost):
+        log.warning("outbox lease lost before the outcome was written", extra={"outbox_id": message.id})
+    else:
+        log.error("outbox send or outcome failed", extra={"outbox_id": message.id}, exc_info=exc)
 
 
 def _retry_result(exc: LineRetryable) -> str:
