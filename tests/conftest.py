@@ -33,7 +33,19 @@ def pytest_addoption(parser):
 def pytest_generate_tests(metafunc):
     if "database_url" in metafunc.fixturenames:
         names = [n.strip() for n in metafunc.config.getoption("--db").split(",") if n.strip()]
+        if metafunc.definition.get_closest_marker("postgresql"):  # about a server connection
+            names = [n for n in names if n == "postgresql"]
         metafunc.parametrize("database_url", names, indirect=True, scope="session")
+
+
+def pytest_collection_modifyitems(config, items):
+    """A PostgreSQL-only test is not collected at all in a run without PostgreSQL."""
+    if "postgresql" in config.getoption("--db"):
+        return
+    other = [item for item in items if item.get_closest_marker("postgresql")]
+    if other:
+        config.hook.pytest_deselected(items=other)
+        items[:] = [item for item in items if not item.get_closest_marker("postgresql")]
 
 
 @pytest.fixture(scope="session")
