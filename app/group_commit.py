@@ -21,6 +21,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from app import deferred_writes
 from app.db import session_scope
 
 log = logging.getLogger(__name__)
@@ -39,9 +40,11 @@ class Together:
 
 
 class GroupCommit:
-    def __init__(self, sessionmaker: async_sessionmaker[AsyncSession], *, max_group: int = 200) -> None:
+    def __init__(self, sessionmaker: async_sessionmaker[AsyncSession], *, max_group: int = 200,
+                 defer_writes: bool = False) -> None:
         self.sessionmaker = sessionmaker
         self.max_group = max_group
+        self.defer_writes = defer_writes  # a group's kept rows as one statement each (app/deferred_writes.py)
         self._waiting: list[tuple[Change, asyncio.Future]] = []
         self._writer: asyncio.Task | None = None
 
@@ -78,7 +81,10 @@ class GroupCommit:
     async def _write(self, group: list[tuple[Change | Together, asyncio.Future]]) -> None:
         try:
             async with session_scope(self.sessionmaker) as session:
+                if self.defer_writes:
+                    deferred_writes.start(session)
                 results = await _changes(session, [change for change, _ in group])
+                await deferred_writes.flush(session)
         except Exception as exc:
             if len(group) == 1:
                 _settle(group[0][1], exc=exc)

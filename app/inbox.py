@@ -35,11 +35,11 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Integer, and_, bindparam, exists, func, or_, select, update
+from sqlalchemy import Integer, and_, bindparam, exists, func, or_, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 from sqlalchemy.orm import aliased
 
-from app import intake, leases
+from app import deferred_writes, intake, leases
 from app.dialect import insert_ignoring_duplicates
 from models import InboxEvent, InboxStatus
 
@@ -255,11 +255,21 @@ _EARLIEST_UNSETTLED = (
 
 async def finish(session: AsyncSession, event: InboxEvent, *, now: datetime) -> bool:
     """Mark done if the lease is still ours, last in the handler's transaction so both commit
-    together. False: the lease ran out and another worker took the event; roll back."""
+    together. False: the lease ran out and another worker took the event; roll back. In a
+    transaction that keeps its writes (app/deferred_writes.py) the finish is written, with the
+    others of the group, just before the commit, which fails if any lease was lost."""
+    if deferred_writes.finish(session, event.id, event.claim_token, now=now, finish_all=_finish_all):
+        return True
     # On the connection: the ORM's bulk-update path cost more than the UPDATE itself.
     result = await (await session.connection()).execute(
         _FINISH, {"event_id": event.id, "token": event.claim_token, "now": now})
     return result.rowcount == 1
+
+
+async def _finish_all(session: AsyncSession, events: list[tuple[int, str]], now: datetime) -> list[int]:
+    """Mark the events done whose (id, lease token) still hold, at `now`; returns their ids."""
+    result = await (await session.connection()).execute(_FINISH_ALL, {"events": events, "now": now})
+    return list(result.scalars())
 
 
 # Built once: run for every event.
@@ -269,6 +279,14 @@ _FINISH = (
            InboxEvent.status == InboxStatus.pending)
     .values(status=InboxStatus.done, processed_at=bindparam("now", type_=InboxEvent.processed_at.type),
             claim_token=None, claimed_until=None, last_error=None)
+)
+_FINISH_ALL = (
+    update(InboxEvent)
+    .where(tuple_(InboxEvent.id, InboxEvent.claim_token).in_(bindparam("events", expanding=True)),
+           InboxEvent.status == InboxStatus.pending)
+    .values(status=InboxStatus.done, processed_at=bindparam("now", type_=InboxEvent.processed_at.type),
+            claim_token=None, claimed_until=None, last_error=None)
+    .returning(InboxEvent.id)
 )
 
 

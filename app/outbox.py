@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 from sqlalchemy.orm.attributes import set_committed_value
 
-from app import leases, wakeups
+from app import deferred_writes, leases, wakeups
 from app.leases import LeaseLost
 from app.dialect import insert_ignoring_duplicates
 from app.line.finishing import finish
@@ -41,8 +41,10 @@ def _row(kind: str, to: str, messages: list[dict[str, Any]], now: datetime, *, r
 async def _insert(session: AsyncSession, rows: list[dict[str, Any]]) -> list[OutboxMessage]:
     """A Core INSERT … RETURNING id in the session's transaction, not the ORM's flush: a relay
     writes two or three rows, and the unit of work cost more than the statement. Nothing else in
-    the transaction reads them back through the session; the rows returned are unattached."""
-    ids = (await (await session.connection()).execute(_INSERT, rows)).scalars().all()
+    the transaction reads them back; the rows returned are unattached, and without ids where the
+    transaction keeps its inserts for one statement at its end (app/deferred_writes.py)."""
+    result = await deferred_writes.insert(session, _INSERT, rows)
+    ids = result.scalars().all() if result is not None else [None] * len(rows)
     wakeups.wrote_outbox(session)
     return [OutboxMessage(id=id_, **row) for id_, row in zip(ids, rows, strict=True)]
 

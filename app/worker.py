@@ -44,7 +44,7 @@ class InboxWorker:
     _handlings: GroupCommit = field(init=False)
 
     def __post_init__(self) -> None:
-        self._handlings = GroupCommit(self.sessionmaker, max_group=self.settings.inbox_group_max)
+        self._handlings = GroupCommit(self.sessionmaker, max_group=self.settings.inbox_group_max, defer_writes=True)
 
     async def close(self) -> None:
         """Wait for the group of handlings being written (at shutdown)."""

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from linebot.v3.webhooks import ImageMessageContent, LocationMessageContent, TextMessageContent
 from sqlalchemy import bindparam, delete, select
 
-from app import flows, parsing, texts
+from app import deferred_writes, flows, parsing, texts
 from app.errors import AmbiguousAgency, DomainError
 from app.line import cards
 from app.services import agencies, cases
@@ -35,7 +35,7 @@ async def attempt(ctx: Context, action: Callable[[], Awaitable[T]], *, retry_com
     An ambiguous unit name is answered with the candidates, each a quick reply that re-sends
     `retry_command <code><retry_suffix>`."""
     try:
-        async with ctx.session.begin_nested():
+        async with deferred_writes.savepoint(ctx.session):
             return await action()
     except AmbiguousAgency as exc:
         await ctx.reply(texts.choose_agency(retry_command, exc.candidates, suffix=retry_suffix))

@@ -28,7 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
-from app import fiscal, parsing, utf16
+from app import deferred_writes, fiscal, parsing, utf16
 from app.config import Settings
 from app.dialect import insert_ignoring_duplicates
 from app.errors import CaseNotFound, InvalidInput, NotAllowed, NotYourUnit, StaleCard, TransitionNotAllowed
@@ -185,6 +185,7 @@ def require_can_see(actor: Person | None, case: ComplaintCase) -> None:
 
 
 async def timeline(session: AsyncSession, case: ComplaintCase) -> list[CaseEvent]:
+    await deferred_writes.flush(session)  # the log lines this transaction kept count too
     return list((await session.scalars(
         select(CaseEvent).where(CaseEvent.case_id == case.id).order_by(CaseEvent.at, CaseEvent.id))).all())
 
@@ -559,9 +560,10 @@ async def _event(session: AsyncSession, case: ComplaintCase, assignment: Assignm
               "actor_id": actor.id if actor else None, "at": at, "created_at": utcnow(),
               "data": {k: v for k, v in data.items() if v is not None} | ({} if actor else {"via": "api"})}
     # A Core INSERT, not the ORM's flush (it cost more than the statement, once per relay): the
-    # log is read by queries, never through the case's objects in this transaction.
-    event_id = (await (await session.connection()).execute(_INSERT_EVENT, values)).scalar_one()
-    return CaseEvent(id=event_id, **values)
+    # log is read by queries, never through the case's objects in this transaction; kept for one
+    # statement at the transaction's end where it asks for that (app/deferred_writes.py).
+    result = await deferred_writes.insert(session, _INSERT_EVENT, [values])
+    return CaseEvent(id=result.scalar_one() if result is not None else None, **values)
 
 
 _INSERT_EVENT = insert(CaseEvent.__table__).returning(CaseEvent.__table__.c.id)

@@ -28,7 +28,7 @@ from urllib.parse import urlencode
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from app import fiscal, outbox, privacy
+from app import deferred_writes, fiscal, outbox, privacy
 from app.config import Settings
 from app.db import session_scope
 from app.dialect import insert_ignoring_duplicates
@@ -308,7 +308,7 @@ async def send_period(session: AsyncSession, *, period: str, now: datetime, sett
                                    "period": period, "period_key": snap.period.key}
         try:
             # Each recipient in a savepoint: one bad digest leaves the others' rows and messages be.
-            async with session.begin_nested():
+            async with deferred_writes.savepoint(session):
                 message = digest_cards.carousel(await digest_for(session, snap, person, settings), tz=settings.tz)
                 if dry_run:
                     status = DRY_RUN

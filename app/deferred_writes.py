@@ -1,0 +1,120 @@
+"""Writes kept until the end of a transaction, so that many events' rows go as one statement.
+
+The inbox worker handles the events of different chats in one transaction (app/group_commit.py).
+Each relay writes rows that nothing in the transaction reads back: its outbox messages, its line
+in the case log, its event's finish. In a transaction that asks for it (`start`), `insert` keeps
+such rows and `flush` writes them just before the commit: one INSERT per table and one UPDATE of
+the finished events for the whole group, instead of three or four statements per event.
+
+What keeps that exact:
+- Order: the kept rows of a statement are written in the order they were kept, so ids (which
+  order a chat's messages) follow the order the handlers wrote them.
+- Savepoints: `savepoint` writes the rows kept so far before it begins, and inside a savepoint
+  nothing is kept, so rolling one back undoes exactly its own rows. A savepoint begun some other
+  way while rows are kept is a bug, and an insert inside it says so (RuntimeError).
+- Reads: code that reads a kept table in the same transaction flushes first
+  (app/services/cases.timeline). Nothing else in a handler's transaction reads them.
+- Finishes: `finish` keeps an event's (id, lease token); `flush`, outside any savepoint, marks them
+  all done at once and raises LeaseLost when any lease was lost, which undoes the transaction: the
+  group commit then handles each event alone, where the LeaseLost is that event's own.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Insert, Table
+from sqlalchemy import insert as sa_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.leases import LeaseLost
+
+_KEY = "deferred_writes"
+
+# The finishes' writer: (session, [(id, lease token)], now) → the ids it marked done (app/inbox.py).
+FinishAll = Callable[[AsyncSession, list[tuple[int, str]], datetime], Awaitable[list[int]]]
+
+
+class _Kept:
+    def __init__(self) -> None:
+        self.inserts: dict[Insert, list[dict[str, Any]]] = {}
+        self.finishes: list[tuple[int, str]] = []
+        self.finish_all: FinishAll | None = None
+        self.finished_at: datetime | None = None  # the last finish's: when the group was handled
+
+
+def start(session: AsyncSession) -> None:
+    """From now on this transaction keeps what `insert` and `finish` are given, until `flush`."""
+    session.info[_KEY] = _Kept()
+
+
+def _kept(session: AsyncSession) -> _Kept | None:
+    return session.info.get(_KEY)
+
+
+async def insert(session: AsyncSession, statement: Insert, rows: list[dict[str, Any]]):
+    """Run `statement` (an INSERT into one table, perhaps RETURNING) with `rows` now and return its
+    result, or, in a transaction that keeps (outside any savepoint), keep the rows for `flush`, which
+    writes them with a plain INSERT into the same table, and return None."""
+    kept = _kept(session)
+    if kept is not None:
+        if not session.in_nested_transaction():
+            kept.inserts.setdefault(_plain_insert(statement.table), []).extend(rows)
+            return None
+        if kept.inserts:
+            raise RuntimeError("a savepoint begun while rows were kept: use deferred_writes.savepoint")
+    return await (await session.connection()).execute(statement, rows)
+
+
+@contextlib.asynccontextmanager
+async def savepoint(session: AsyncSession) -> AsyncIterator[None]:
+    """`session.begin_nested()`, once the rows kept so far are written (they are not the
+    savepoint's to undo)."""
+    await _write_inserts(session)
+    async with session.begin_nested():
+        yield
+
+
+def finish(session: AsyncSession, event_id: int, token: str, *, now: datetime, finish_all: FinishAll) -> bool:
+    """Keep an event's finish for `flush`; False when this transaction does not keep."""
+    kept = _kept(session)
+    if kept is None or session.in_nested_transaction():
+        return False
+    kept.finishes.append((event_id, token))
+    kept.finish_all, kept.finished_at = finish_all, now
+    return True
+
+
+async def flush(session: AsyncSession) -> None:
+    """Write what was kept: each statement's rows at once, in the order kept, then (outside any
+    savepoint) the finishes."""
+    await _write_inserts(session)
+    kept = _kept(session)
+    if kept is None or not kept.finishes or session.in_nested_transaction():
+        return
+    finishes, kept.finishes = kept.finishes, []
+    done = set(await kept.finish_all(session, finishes, kept.finished_at))
+    lost = [event_id for event_id, _ in finishes if event_id not in done]
+    if lost:
+        raise LeaseLost(f"inbox events {lost}: lease lost")
+
+
+@functools.cache
+def _plain_insert(table: Table) -> Insert:
+    """Without RETURNING: many rows are one statement on either database (SQLite returns rows of a
+    multi-row INSERT in no promised order, so SQLAlchemy would write them one by one)."""
+    return sa_insert(table)
+
+
+async def _write_inserts(session: AsyncSession) -> None:
+    kept = _kept(session)
+    if kept is None or not kept.inserts:
+        return
+    inserts, kept.inserts = kept.inserts, {}
+    conn = await session.connection()
+    for statement, rows in inserts.items():
+        await conn.execute(statement, rows)
