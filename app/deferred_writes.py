@@ -12,8 +12,8 @@ What keeps that exact:
 - Savepoints: `savepoint` writes the rows kept so far before it begins, and inside a savepoint
   nothing is kept, so rolling one back undoes exactly its own rows. A savepoint begun some other
   way while rows are kept is a bug, and an insert inside it says so (RuntimeError).
-- Reads: code that reads a kept table in the same transaction flushes first
-  (app/services/cases.timeline). Nothing else in a handler's transaction reads them.
+- Reads: code that reads a kept table in the same transaction writes the kept rows first
+  (`write_rows`: app/services/cases.timeline). Nothing else in a handler's transaction reads them.
 - Finishes: `finish` keeps an event's (id, lease token); `flush`, outside any savepoint, marks them
   all done at once and raises LeaseLost when any lease was lost, which undoes the transaction: the
   group commit then handles each event alone, where the LeaseLost is that event's own.
@@ -74,7 +74,7 @@ async def insert(session: AsyncSession, statement: Insert, rows: list[dict[str, 
 async def savepoint(session: AsyncSession) -> AsyncIterator[None]:
     """`session.begin_nested()`, once the rows kept so far are written (they are not the
     savepoint's to undo)."""
-    await _write_inserts(session)
+    await write_rows(session)
     async with session.begin_nested():
         yield
 
@@ -92,7 +92,7 @@ def finish(session: AsyncSession, event_id: int, token: str, *, now: datetime, f
 async def flush(session: AsyncSession) -> None:
     """Write what was kept: each statement's rows at once, in the order kept, then (outside any
     savepoint) the finishes."""
-    await _write_inserts(session)
+    await write_rows(session)
     kept = _kept(session)
     if kept is None or not kept.finishes or session.in_nested_transaction():
         return
@@ -110,7 +110,8 @@ def _plain_insert(table: Table) -> Insert:
     return sa_insert(table)
 
 
-async def _write_inserts(session: AsyncSession) -> None:
+async def write_rows(session: AsyncSession) -> None:
+    """The rows kept so far, written now (before a savepoint, or a read of a kept table)."""
     kept = _kept(session)
     if kept is None or not kept.inserts:
         return

@@ -185,7 +185,7 @@ def require_can_see(actor: Person | None, case: ComplaintCase) -> None:
 
 
 async def timeline(session: AsyncSession, case: ComplaintCase) -> list[CaseEvent]:
-    await deferred_writes.flush(session)  # the log lines this transaction kept count too
+    await deferred_writes.write_rows(session)  # the log lines this transaction kept count too
     return list((await session.scalars(
         select(CaseEvent).where(CaseEvent.case_id == case.id).order_by(CaseEvent.at, CaseEvent.id))).all())
 
