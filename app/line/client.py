@@ -148,14 +148,16 @@ async def _api_client(config: Configuration) -> AsyncApiClient:
     With `trust_env=True` (hard-coded in the SDK's async REST client) aiohttp reads ~/.netrc in
     the default thread pool before every request; at a few hundred calls a second that is a good
     part of the process's CPU. The proxy settings it would have read (HTTPS_PROXY, NO_PROXY) are
-    read here once instead, into the SDK's own `Configuration.proxy`."""
+    read here once instead, into the SDK's own `Configuration.proxy`. Idle connections close after
+    2 s, before a server ends them (uvicorn, serving the emulator, keeps one 5 s): a request written
+    on a connection the server is closing has an unknown outcome, which for a reply costs its token."""
     url = urllib.parse.urlsplit(config.host)
     proxy = urllib.request.getproxies().get(url.scheme)
     config.proxy = None if not proxy or urllib.request.proxy_bypass(url.hostname or "") else proxy
     client = AsyncApiClient(config)
     rest = client.rest_client
     await rest.pool_manager.close()
-    connector = aiohttp.TCPConnector(limit=config.connection_pool_maxsize,
+    connector = aiohttp.TCPConnector(limit=config.connection_pool_maxsize, keepalive_timeout=2,
                                      ssl=ssl.create_default_context(cafile=config.ssl_ca_cert))
     rest.pool_manager = aiohttp.ClientSession(connector=connector, trust_env=False)
     return client

@@ -16,7 +16,10 @@ import httpx
 
 class WebhookClient:
     """One aiohttp session per event loop: a session cannot outlive the loop it was opened in, and
-    tests run the same emulator from several loops."""
+    tests run the same emulator from several loops. Idle connections close after 2 s, before the
+    webhook's server ends them (uvicorn keeps one alive 5 s): a POST written on a connection the
+    server is closing fails before it is sent ("Can not write request body"), and a POST is not
+    retried."""
 
     def __init__(self, *, timeout_seconds: float) -> None:
         self.timeout_seconds = timeout_seconds
@@ -48,6 +51,7 @@ class WebhookClient:
         if self._session is None or self._loop is not loop or self._session.closed:
             # A session of a loop that is gone is dropped, not closed: its connections went with it.
             self._session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=self.timeout_seconds),
-                                                  connector=aiohttp.TCPConnector(limit=0), trust_env=False)
+                                                  connector=aiohttp.TCPConnector(limit=0, keepalive_timeout=2),
+                                                  trust_env=False)
             self._loop = loop
         return self._session
