@@ -76,11 +76,11 @@ def _ping_when_idle(engine: AsyncEngine) -> None:
         if idle_since is None or time.monotonic() - idle_since <= PING_IDLE_SECONDS:
             return  # new, or used a moment ago
         try:
-            alive = engine.dialect.do_ping(dbapi_conn)
+            alive, cause = engine.dialect.do_ping(dbapi_conn), None
         except Exception as exc:
-            raise DisconnectionError("a pooled connection did not answer its ping") from exc
+            alive, cause = False, exc
         if not alive:
-            raise DisconnectionError("a pooled connection did not answer its ping")
+            raise DisconnectionError("a pooled connection did not answer its ping") from cause
 
 
 class OnLoopConnection(aiosqlite.Connection):

@@ -14,9 +14,10 @@ What keeps that exact:
   way while rows are kept is a bug, and an insert inside it says so (RuntimeError).
 - Reads: code that reads a kept table in the same transaction writes the kept rows first
   (`write_rows`: app/services/cases.timeline). Nothing else in a handler's transaction reads them.
-- Finishes: `finish` keeps an event's (id, lease token); `flush`, outside any savepoint, marks them
-  all done at once and raises LeaseLost when any lease was lost, which undoes the transaction: the
-  group commit then handles each event alone, where the LeaseLost is that event's own.
+- Batches: `keep` holds an item for a writer that takes all of a transaction's items at once (the
+  inbox's finishes: app/inbox.finish); `flush`, outside any savepoint, calls each writer once. A
+  writer that raises (a lost lease) undoes the transaction: the group commit then handles each
+  event alone, where the error is that event's own.
 """
 
 from __future__ import annotations
@@ -24,31 +25,26 @@ from __future__ import annotations
 import contextlib
 import functools
 from collections.abc import AsyncIterator, Awaitable, Callable
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Insert, Table
 from sqlalchemy import insert as sa_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.leases import LeaseLost
-
 _KEY = "deferred_writes"
 
-# The finishes' writer: (session, [(id, lease token)], now) → the ids it marked done (app/inbox.py).
-FinishAll = Callable[[AsyncSession, list[tuple[int, str]], datetime], Awaitable[list[int]]]
+# Writes a transaction's kept items at once; raises to undo the transaction.
+Batch = Callable[[AsyncSession, list[Any]], Awaitable[None]]
 
 
 class _Kept:
     def __init__(self) -> None:
         self.inserts: dict[Insert, list[dict[str, Any]]] = {}
-        self.finishes: list[tuple[int, str]] = []
-        self.finish_all: FinishAll | None = None
-        self.finished_at: datetime | None = None  # the last finish's: when the group was handled
+        self.batches: dict[Batch, list[Any]] = {}
 
 
 def start(session: AsyncSession) -> None:
-    """From now on this transaction keeps what `insert` and `finish` are given, until `flush`."""
+    """From now on this transaction keeps what `insert` and `keep` are given, until `flush`."""
     session.info[_KEY] = _Kept()
 
 
@@ -79,28 +75,26 @@ async def savepoint(session: AsyncSession) -> AsyncIterator[None]:
         yield
 
 
-def finish(session: AsyncSession, event_id: int, token: str, *, now: datetime, finish_all: FinishAll) -> bool:
-    """Keep an event's finish for `flush`; False when this transaction does not keep."""
+def keep(session: AsyncSession, write: Batch, item: Any) -> bool:
+    """Keep `item` for `write`, which `flush` calls once with every item kept for it, in order;
+    False when this transaction does not keep (the caller writes the item itself)."""
     kept = _kept(session)
     if kept is None or session.in_nested_transaction():
         return False
-    kept.finishes.append((event_id, token))
-    kept.finish_all, kept.finished_at = finish_all, now
+    kept.batches.setdefault(write, []).append(item)
     return True
 
 
 async def flush(session: AsyncSession) -> None:
     """Write what was kept: each statement's rows at once, in the order kept, then (outside any
-    savepoint) the finishes."""
+    savepoint) each batch."""
     await write_rows(session)
     kept = _kept(session)
-    if kept is None or not kept.finishes or session.in_nested_transaction():
+    if kept is None or not kept.batches or session.in_nested_transaction():
         return
-    finishes, kept.finishes = kept.finishes, []
-    done = set(await kept.finish_all(session, finishes, kept.finished_at))
-    lost = [event_id for event_id, _ in finishes if event_id not in done]
-    if lost:
-        raise LeaseLost(f"inbox events {lost}: lease lost")
+    batches, kept.batches = kept.batches, {}
+    for write, items in batches.items():
+        await write(session, items)
 
 
 @functools.cache

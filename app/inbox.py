@@ -258,7 +258,7 @@ async def finish(session: AsyncSession, event: InboxEvent, *, now: datetime) -> 
     together. False: the lease ran out and another worker took the event; roll back. In a
     transaction that keeps its writes (app/deferred_writes.py) the finish is written, with the
     others of the group, just before the commit, which fails if any lease was lost."""
-    if deferred_writes.finish(session, event.id, event.claim_token, now=now, finish_all=_finish_all):
+    if deferred_writes.keep(session, _finish_all, (event.id, event.claim_token, now)):
         return True
     # On the connection: the ORM's bulk-update path cost more than the UPDATE itself.
     result = await (await session.connection()).execute(
@@ -266,10 +266,14 @@ async def finish(session: AsyncSession, event: InboxEvent, *, now: datetime) -> 
     return result.rowcount == 1
 
 
-async def _finish_all(session: AsyncSession, events: list[tuple[int, str]], now: datetime) -> list[int]:
-    """Mark the events done whose (id, lease token) still hold, at `now`; returns their ids."""
-    result = await (await session.connection()).execute(_FINISH_ALL, {"events": events, "now": now})
-    return list(result.scalars())
+async def _finish_all(session: AsyncSession, finishes: list[tuple[int, str, datetime]]) -> None:
+    """Mark the events done whose (id, lease token) still hold, at the last finish's time (when the
+    group was handled); LeaseLost when any lease was lost."""
+    events = [(event_id, token) for event_id, token, _ in finishes]
+    result = await (await session.connection()).execute(_FINISH_ALL, {"events": events, "now": finishes[-1][2]})
+    lost = {event_id for event_id, _ in events} - set(result.scalars())
+    if lost:
+        raise leases.LeaseLost(f"inbox events {sorted(lost)}: lease lost")
 
 
 # Built once: run for every event.

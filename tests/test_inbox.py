@@ -5,11 +5,12 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from sqlalchemy import func, select
 
-from app import inbox
+from app import deferred_writes, inbox, leases
 from app.db import session_scope
-from models import InboxEvent
+from models import InboxEvent, InboxStatus
 
 T0 = datetime(2026, 11, 24, 3, 0, tzinfo=UTC)
 
@@ -121,3 +122,31 @@ async def test_writer_stores_concurrent_requests_together_and_counts_each_once(e
         await writer.close()
     async with sessionmaker() as s:
         assert sorted((await s.scalars(select(InboxEvent.webhook_event_id))).all()) == ["A", "B", "C", "D", "E"]
+
+
+async def test_kept_finishes_are_one_update_that_undoes_the_group_when_a_lease_was_lost(sessionmaker):
+    async with session_scope(sessionmaker) as s:
+        await inbox.record(await s.connection(), [_event("A", user="U1")], now=T0)
+    async with session_scope(sessionmaker) as s:
+        [old_a] = await inbox.claim(s, now=T0, lease_seconds=60, limit=5)
+        await inbox.record(await s.connection(), [_event("B", user="U2")], now=T0)
+    async with session_scope(sessionmaker) as s:
+        [old_b] = await inbox.claim(s, now=T0, lease_seconds=30, limit=5)
+    async with session_scope(sessionmaker) as s:  # B's lease ran out and another worker took it
+        [new_b] = await inbox.claim(s, now=T0 + timedelta(seconds=31), lease_seconds=30, limit=5)
+    with pytest.raises(leases.LeaseLost, match=rf"\[{old_b.id}\]"):
+        async with session_scope(sessionmaker) as s:
+            deferred_writes.start(s)
+            assert await inbox.finish(s, old_a, now=T0) and await inbox.finish(s, old_b, now=T0)
+            await deferred_writes.flush(s)
+    async with sessionmaker() as s:
+        assert await s.scalar(select(func.count()).where(InboxEvent.status == InboxStatus.done)) == 0
+    async with session_scope(sessionmaker) as s:
+        deferred_writes.start(s)
+        assert await inbox.finish(s, old_a, now=T0) and await inbox.finish(s, new_b, now=T0 + timedelta(seconds=32))
+        await deferred_writes.flush(s)
+    async with sessionmaker() as s:
+        done = (await s.execute(select(InboxEvent.webhook_event_id, InboxEvent.processed_at)
+                                .where(InboxEvent.status == InboxStatus.done))).all()
+    assert sorted(e for e, _ in done) == ["A", "B"]
+    assert {at.replace(tzinfo=UTC) if at.tzinfo is None else at for _, at in done} == {T0 + timedelta(seconds=32)}
