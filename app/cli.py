@@ -112,7 +112,7 @@ def _serve(args) -> int:
         uvicorn.run(create_app(settings, whole_process=True), host=args.host, port=args.port, log_config=None,
                     access_log=False)
         return 0
-    from app import wakeups, workers
+    from app.pipeline import wakeups, workers
 
     ours, theirs = wakeups.pair()
     app = create_app(settings, wake=wakeups.sender(ours), whole_process=True)
@@ -130,7 +130,7 @@ async def _serve_with_worker(config, child: list[str], env: dict[str, str], wake
     import signal
 
     from app.line.testing import Server
-    from app.supervisor import Supervisor
+    from app.pipeline.supervisor import Supervisor
 
     server = Server(config)  # leaves the signals to us: the worker is stopped before we exit
     loop = asyncio.get_running_loop()
@@ -300,7 +300,7 @@ def _privacy(args) -> int:
 
 
 def _inbox(args) -> int:
-    from app import inbox
+    from app.pipeline import inbox
 
     return _given_up(args, args.inbox_command == "replay", inbox.dead, inbox.replay,
                      lambda r: (r.received_at, r.event_type, r.source_key), none="no dead events",
@@ -308,7 +308,7 @@ def _inbox(args) -> int:
 
 
 def _outbox(args) -> int:
-    from app import outbox
+    from app.pipeline import outbox
 
     return _given_up(args, args.outbox_command == "replay", outbox.failed, outbox.replay,
                      lambda r: (r.created_at, r.kind, r.recipient), none="no failed messages",
@@ -350,12 +350,12 @@ def _scheduler(args) -> int:
 
 def _worker(args) -> int:
     if args.parent_pid is not None:  # started by `rongtuk serve`: never outlive it
-        from app.supervisor import die_with_parent
+        from app.pipeline.supervisor import die_with_parent
 
         die_with_parent(args.parent_pid)
     settings = get_settings()
-    from app import workers
     from app.observability import setup_logging
+    from app.pipeline import workers
 
     setup_logging(settings.log_level, json=settings.log_json)
     import uvloop

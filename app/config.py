@@ -69,14 +69,14 @@ class Settings(BaseSettings):
     # Events worked at once, of different chats (a chat's events go one at a time).
     inbox_concurrency: int = Field(20, gt=0)
     # Events of different chats that are ready together are handled in one transaction, up to
-    # this many (app/group_commit.py): a transaction's cost is shared. On SQLite the webhook's
+    # this many (app/pipeline/group_commit.py): a transaction's cost is shared. On SQLite the webhook's
     # INSERT waits for the transaction in progress, so a group stays small.
     inbox_group_max: int = Field(8, gt=0)
     # An event is worked once every web replica has stored what it received until this long after
     # the event arrived, so that an earlier event of its chat that LINE sent a moment later, to
-    # another replica, goes first (app/inbox.py, ORDERING): the spread of arrivals, not of storing.
+    # another replica, goes first (app/pipeline/inbox.py, ORDERING): the spread of arrivals, not of storing.
     inbox_order_window_seconds: float = Field(0.02, ge=0)
-    # Each web process publishes its intake mark this often (app/intake.py); a mark not updated
+    # Each web process publishes its intake mark this often (app/pipeline/intake.py); a mark not updated
     # for the stale limit is a replica that is gone, and the inbox no longer waits for it.
     intake_mark_interval_seconds: float = Field(0.025, gt=0, le=1)
     intake_mark_stale_seconds: float = Field(3.0, gt=0)

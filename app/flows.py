@@ -12,9 +12,10 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app import outbox, texts
+from app import texts
 from app.config import Settings
 from app.line import cards
+from app.pipeline import outbox
 from app.services import routing
 from app.texts import coordination as say
 from models import Assignment, ComplaintCase, Media

@@ -1,7 +1,7 @@
 """create_app(): the FastAPI service. Its lifespan opens the database and the LINE client (the
 media relay uses it) and, with WORKERS=inline, runs the workers in this event loop too
-(app/workers.py). With WORKERS=process (the default) `rongtuk serve` runs them in a process of its
-own beside this one (app/supervisor.py) and passes `wake`, so that what the web stores wakes them."""
+(app/pipeline/workers.py). With WORKERS=process (the default) `rongtuk serve` runs them in a process of its
+own beside this one (app/pipeline/supervisor.py) and passes `wake`, so that what the web stores wakes them."""
 
 from __future__ import annotations
 
@@ -13,11 +13,12 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from linebot.v3.webhook import SignatureValidator
 
-from app import errors, intake, wakeups, webhook_first, workers
+from app import errors
 from app.api import cases, health, kpi, kpi_evidence, media, metrics, ops, registry, sla, webhook
 from app.config import Settings, get_settings
 from app.db import create_engine, create_sessionmaker
-from app.inbox import InboxWriter
+from app.pipeline import intake, wakeups, webhook_first, workers
+from app.pipeline.inbox import InboxWriter
 from app.web import routes as web
 
 log = logging.getLogger(__name__)
@@ -47,7 +48,7 @@ def create_app(settings: Settings | None = None, *, wake: wakeups.Wake | None = 
         # On SQLite the webhook keeps a connection of its own unless the workers share this event
         # loop: it then never queues behind an API request for the process's one connection, and
         # meets the worker process's transactions in SQLite's locking (WAL, busy_timeout), going
-        # before their next one (app/webhook_first.py).
+        # before their next one (app/pipeline/webhook_first.py).
         writer_engine = engine
         if settings.is_sqlite and mode != "inline":
             writer_engine = create_engine(settings.database_url)
@@ -57,7 +58,7 @@ def create_app(settings: Settings | None = None, *, wake: wakeups.Wake | None = 
         app.state.engine = engine
         app.state.inbox_writer = InboxWriter(writer_engine)
         # What this process has stored of the webhook requests it received, for every replica's
-        # worker to wait on (app/intake.py); published with the webhook's writes.
+        # worker to wait on (app/pipeline/intake.py); published with the webhook's writes.
         app.state.intake = intake.Intake(writer_engine, interval_seconds=settings.intake_mark_interval_seconds)
         await app.state.intake.start()
         app.state.sessionmaker = sessionmaker

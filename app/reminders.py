@@ -17,9 +17,9 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import selectinload
 
-from app import outbox
 from app.config import Settings
 from app.db import session_scope
+from app.pipeline import outbox
 from app.services import routing, sla
 from app.texts import sla as say
 from models import Assignment, ComplaintCase, SlaTimer

@@ -45,8 +45,8 @@ OTHERS = 10
 
 
 async def poison(url: str, chat: str) -> None:
-    from app import inbox
     from app.db import create_engine
+    from app.pipeline import inbox
 
     event = events.text_message(chat, "ช่วยเหลือ", at=datetime.now(UTC) - timedelta(seconds=1))
     event["message"]["text"] = 12345

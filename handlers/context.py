@@ -8,8 +8,8 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app import outbox
 from app.config import Settings
+from app.pipeline import outbox
 from app.services import business_calendar
 from app.services.business_calendar import BusinessCalendar
 from models import Person

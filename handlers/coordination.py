@@ -14,9 +14,10 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from linebot.v3.webhooks import ImageMessageContent, LocationMessageContent, TextMessageContent
 from sqlalchemy import bindparam, delete, select
 
-from app import deferred_writes, flows, parsing, texts
+from app import flows, parsing, texts
 from app.errors import AmbiguousAgency, DomainError
 from app.line import cards
+from app.pipeline import deferred_writes
 from app.services import agencies, cases
 from app.texts import coordination as say
 from handlers import commands

@@ -1,5 +1,5 @@
 """What each web process (replica) has stored of the webhook requests it received: its intake mark
-(app/intake.py), read by the inbox's claim."""
+(app/pipeline/intake.py), read by the inbox's claim."""
 
 from __future__ import annotations
 

@@ -44,7 +44,7 @@ class OutboxMessage(Base):
     claimed_until: Mapped[datetime | None]
     claim_token: Mapped[str | None] = mapped_column(String(36))
     claimed_by: Mapped[str | None] = mapped_column(String(100))  # the worker id of the last claim
-    # Set when a reply was tried and its outcome is unknown (timeout, crash): see app/outbox.py.
+    # Set when a reply was tried and its outcome is unknown (timeout, crash): see app/pipeline/outbox.py.
     reply_attempted_at: Mapped[datetime | None]
     last_error: Mapped[str | None] = mapped_column(Text)
     sent_at: Mapped[datetime | None]

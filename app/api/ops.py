@@ -9,8 +9,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 from pydantic import BaseModel
 
-from app import inbox, outbox
 from app.api.deps import AdminDep, RowId, SessionDep
+from app.pipeline import inbox, outbox
 from models.base import utcnow
 
 router = APIRouter(prefix="/api/v1/ops", dependencies=[AdminDep], tags=["ops"])

@@ -15,9 +15,9 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from linebot.v3.webhook import SignatureValidator
 
-from app import intake
 from app.line import callback
 from app.observability import WEBHOOK_EVENTS, WEBHOOK_REQUESTS
+from app.pipeline import intake
 
 router = APIRouter()
 log = logging.getLogger(__name__)

@@ -1,5 +1,5 @@
 """Messages finished for LINE: the one step every outgoing message passes before it is written to
-the outbox (app/outbox.py), so that each request is within LINE's limits (app/line/limits.py) by
+the outbox (app/pipeline/outbox.py), so that each request is within LINE's limits (app/line/limits.py) by
 construction, whatever the texts and cards put in it.
 
 - A text longer than 5,000 UTF-16 units becomes several texts that join back to it, cut after a

@@ -22,16 +22,17 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import case as sql_case
 from sqlalchemy import bindparam, func, insert, or_, select, update
+from sqlalchemy import case as sql_case
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
-from app import deferred_writes, fiscal, parsing, utf16
+from app import fiscal, parsing, utf16
 from app.config import Settings
 from app.dialect import insert_ignoring_duplicates
 from app.errors import CaseNotFound, InvalidInput, NotAllowed, NotYourUnit, StaleCard, TransitionNotAllowed
+from app.pipeline import deferred_writes
 from app.services import sla
 from app.services.business_calendar import BusinessCalendar
 from models import (
@@ -561,7 +562,7 @@ async def _event(session: AsyncSession, case: ComplaintCase, assignment: Assignm
               "data": {k: v for k, v in data.items() if v is not None} | ({} if actor else {"via": "api"})}
     # A Core INSERT, not the ORM's flush (it cost more than the statement, once per relay): the
     # log is read by queries, never through the case's objects in this transaction; kept for one
-    # statement at the transaction's end where it asks for that (app/deferred_writes.py).
+    # statement at the transaction's end where it asks for that (app/pipeline/deferred_writes.py).
     result = await deferred_writes.insert(session, _INSERT_EVENT, [values])
     return CaseEvent(id=result.scalar_one() if result is not None else None, **values)
 

@@ -28,12 +28,13 @@ from urllib.parse import urlencode
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from app import deferred_writes, fiscal, outbox, privacy
+from app import fiscal, privacy
 from app.config import Settings
 from app.db import session_scope
 from app.dialect import insert_ignoring_duplicates
 from app.errors import InvalidInput, NotFound
 from app.line import digest_cards
+from app.pipeline import deferred_writes, outbox
 from app.services import cases, kpi, kpi_rubric, metrics
 from models import OPEN_ASSIGNMENT, Agency, Assignment, ComplaintCase, DigestDelivery, Person, Role
 

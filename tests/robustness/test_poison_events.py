@@ -12,8 +12,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from app import inbox
 from app.line import events
+from app.pipeline import inbox
 from models import InboxEvent, OutboxMessage
 
 MAX_ATTEMPTS = 3

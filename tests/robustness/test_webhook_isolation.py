@@ -9,8 +9,8 @@ import json
 
 from sqlalchemy import func, select
 
-from app.inbox import InboxWriter
 from app.line import events
+from app.pipeline.inbox import InboxWriter
 from models import InboxEvent
 from tests.conftest import SECRET
 

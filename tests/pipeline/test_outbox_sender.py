@@ -10,10 +10,10 @@ import httpx
 import pytest
 from sqlalchemy import select
 
-from app import outbox
 from app.db import session_scope
 from app.line.client import LineClient
-from app.sender import Sender
+from app.pipeline import outbox
+from app.pipeline.outbox_sender import Sender
 from models import OutboxMessage
 from models.base import utcnow
 from tests.conftest import ACCESS_TOKEN

@@ -8,8 +8,8 @@ from datetime import UTC, datetime
 
 from sqlalchemy import select
 
-from app import inbox, leases, outbox
 from app.db import session_scope
+from app.pipeline import inbox, leases, outbox
 from models import InboxEvent, OutboxMessage
 from tests.support import inbox_event
 
@@ -91,9 +91,9 @@ async def test_a_worker_starting_again_releases_only_its_own_pending_leases(sess
 async def test_workers_release_their_earlier_leases_as_they_start(settings, emulator, sessionmaker):
     """An event leased for ten minutes by this worker's previous run is worked as soon as the
     worker starts again, not after the lease."""
+    from app.line import events
     from app.line.testing import serve_asgi
     from app.main import create_app
-    from app.line import events
 
     settings.worker_id = "host-a:8000"
     async with session_scope(sessionmaker) as s:

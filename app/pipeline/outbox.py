@@ -1,7 +1,7 @@
 """The message outbox: what the service says to LINE, written in the transaction that decided it.
 
 Handlers call `reply` / `push`; every message is finished for LINE on the way in
-(app/line/finishing.py: LINE's limits, at most five messages a row), and the sender (app/sender.py)
+(app/line/finishing.py: LINE's limits, at most five messages a row), and the sender (app/pipeline/outbox_sender.py)
 claims due rows with a lease and records the outcome. Each row carries its own `X-Line-Retry-Key`, generated once, so a push that
 is resent after a timeout or a crash is accepted by LINE at most once (409 = already accepted).
 """
@@ -19,10 +19,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 from sqlalchemy.orm.attributes import set_committed_value
 
-from app import deferred_writes, leases, wakeups
-from app.leases import LeaseLost
 from app.dialect import insert_ignoring_duplicates
 from app.line.finishing import finish
+from app.pipeline import deferred_writes, leases, wakeups
+from app.pipeline.leases import LeaseLost
 from models import Assignment, MessageLink, OutboxKind, OutboxMessage, OutboxStatus
 
 _LINKS = ("inbox_event_id", "case_id", "delivers_assignment_id")
@@ -42,7 +42,7 @@ async def _insert(session: AsyncSession, rows: list[dict[str, Any]]) -> list[Out
     """A Core INSERT … RETURNING id in the session's transaction, not the ORM's flush: a relay
     writes two or three rows, and the unit of work cost more than the statement. Nothing else in
     the transaction reads them back; the rows returned are unattached, and without ids where the
-    transaction keeps its inserts for one statement at its end (app/deferred_writes.py)."""
+    transaction keeps its inserts for one statement at its end (app/pipeline/deferred_writes.py)."""
     result = await deferred_writes.insert(session, _INSERT, rows)
     ids = result.scalars().all() if result is not None else [None] * len(rows)
     wakeups.wrote_outbox(session)
@@ -292,7 +292,7 @@ async def _update(session: AsyncSession, message: OutboxMessage, **values) -> No
     )
     if result.rowcount != 1:
         raise LeaseLost(f"outbox message {message.id}: lease lost")
-    # The object is left as claimed: writes are grouped (app/group_commit.py), and a group that
+    # The object is left as claimed: writes are grouped (app/pipeline/group_commit.py), and a group that
     # fails is written again change by change, with the claim token it was leased with.
 
 

@@ -1,6 +1,6 @@
 """The inbox worker: claims stored webhook events and runs their handlers. Each event's handler and
 its finish are one unit; units of different chats that are ready together share one transaction
-(app/group_commit.py: a failure undoes the group, and each unit is then written alone)."""
+(app/pipeline/group_commit.py: a failure undoes the group, and each unit is then written alone)."""
 
 from __future__ import annotations
 
@@ -16,15 +16,15 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 import handlers
-from app import inbox, intake, leases
 from app.config import Settings
 from app.db import session_scope
-from app.group_commit import GroupCommit
 from app.line import callback
 from app.line.client import LineClient
 from app.line.errors import LineError
-from app.loops import Dispatcher
 from app.observability import EVENT_LAG, INBOX_EVENTS
+from app.pipeline import inbox, intake, leases
+from app.pipeline.group_commit import GroupCommit
+from app.pipeline.loops import Dispatcher
 from models import InboxEvent, InboxStatus
 from models.base import utcnow
 
@@ -116,7 +116,7 @@ class InboxWorker:
 
     async def _handle(self, row: InboxEvent, event: Any, display_name: str | None, session: AsyncSession) -> None:
         """The event's handler and its finish, in a transaction it may share with other chats'
-        events (app/group_commit.py: an error undoes the group, and each is then done alone)."""
+        events (app/pipeline/group_commit.py: an error undoes the group, and each is then done alone)."""
         now = self.clock()
         if event is not None:
             ctx = handlers.Context(session=session, settings=self.settings, event=event, payload=row.payload,

@@ -5,7 +5,7 @@ stops the worker first (SIGTERM, then SIGKILL after STOP_TIMEOUT_SECONDS).
 
 The worker never outlives serve, even a serve killed with SIGKILL: the child asks Linux to send it
 SIGTERM when its parent dies (`die_with_parent`, prctl PR_SET_PDEATHSIG), and watches its parent's
-pid as a fallback (app/workers.py)."""
+pid as a fallback (app/pipeline/workers.py)."""
 
 from __future__ import annotations
 

@@ -8,8 +8,8 @@ from datetime import UTC, datetime
 
 from sqlalchemy import select
 
-from app import inbox, outbox, wakeups
 from app.db import create_sessionmaker, session_scope
+from app.pipeline import inbox, outbox, wakeups
 from models import InboxEvent
 
 T0 = datetime(2026, 11, 24, 3, 0, tzinfo=UTC)

@@ -1,5 +1,5 @@
 """A chat's events in LINE's order across replicas: the ordering window, events stored late, and
-LINE's redeliveries (app/inbox.py, ORDERING), on both databases."""
+LINE's redeliveries (app/pipeline/inbox.py, ORDERING), on both databases."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from app import inbox
 from app.db import session_scope
 from app.line import events
+from app.pipeline import inbox
 from tests.support import buttons, inbox_event
 
 T0 = datetime(2026, 11, 24, 3, 0, tzinfo=UTC)

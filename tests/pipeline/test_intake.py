@@ -1,4 +1,4 @@
-"""Intake marks (app/intake.py): an event waits for every live replica to have stored what it
+"""Intake marks (app/pipeline/intake.py): an event waits for every live replica to have stored what it
 received before the event, through the real claim, on both databases; and one web process's mark
 counts the webhook requests still in flight."""
 
@@ -9,9 +9,9 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 
-from app import inbox, intake
 from app.db import session_scope
 from app.line import events
+from app.pipeline import inbox, intake
 from models import InboxEvent, IntakeMark
 from tests.support import inbox_event
 

@@ -6,7 +6,7 @@ import asyncio
 
 from sqlalchemy import text
 
-from app.group_commit import GroupCommit, Together
+from app.pipeline.group_commit import GroupCommit, Together
 
 
 async def test_changes_of_one_kind_reach_their_writer_at_once_and_each_outcome_its_caller(sessionmaker):

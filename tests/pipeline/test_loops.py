@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from app.loops import Dispatcher
+from app.pipeline.loops import Dispatcher
 
 
 class Queue:

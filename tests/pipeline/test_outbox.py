@@ -9,8 +9,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import event, select, update
 
-from app import outbox
 from app.db import session_scope
+from app.pipeline import outbox
 from models import OutboxMessage
 
 T0 = datetime(2026, 11, 24, 3, 0, tzinfo=UTC)

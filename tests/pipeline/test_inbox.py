@@ -8,8 +8,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from app import deferred_writes, inbox, leases
 from app.db import session_scope
+from app.pipeline import deferred_writes, inbox, leases
 from models import InboxEvent, InboxStatus
 
 T0 = datetime(2026, 11, 24, 3, 0, tzinfo=UTC)

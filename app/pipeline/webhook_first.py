@@ -27,7 +27,6 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.util import await_
 
-
 WEBHOOK_WAITS_SECONDS = 0.005  # for a worker to let go of its instant's share
 WORKER_WAITS_SECONDS = 0.05  # for the webhook's write
 

@@ -5,7 +5,7 @@ its oldest unsent message and the pushes due behind it, OUTBOX_CHAIN_MAX in all)
 LINE calls hang or fail holds its own slot and nobody else's. A chat's chain goes one message after
 another, each as soon as LINE accepted the one before: a busy chat (the centre, told of every relay)
 does not wait for a claim between two messages. Outcomes are written in groups
-(app/group_commit.py): sends that end while a write is in flight are recorded together by the next
+(app/pipeline/group_commit.py): sends that end while a write is in flight are recorded together by the next
 one, each still only while its lease holds. After a message that did not go, the rest of its chain
 is given back unsent, and waits behind it.
 
@@ -44,10 +44,8 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from app import outbox
 from app.config import Settings
 from app.db import session_scope
-from app.group_commit import GroupCommit, Together
 from app.line.client import LineClient, SendResult
 from app.line.errors import (
     LineInvalidReplyToken,
@@ -56,8 +54,10 @@ from app.line.errors import (
     LineRateLimited,
     LineRetryable,
 )
-from app.loops import Dispatcher
 from app.observability import OUTBOX_MESSAGES
+from app.pipeline import outbox
+from app.pipeline.group_commit import GroupCommit, Together
+from app.pipeline.loops import Dispatcher
 from models import OutboxKind, OutboxMessage
 from models.base import utcnow
 

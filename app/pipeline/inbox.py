@@ -1,6 +1,6 @@
 """The webhook inbox: record events before the 200, claim them for the worker, finish or retry.
 
-A claim is a lease (app/leases.py); `finish` takes the row back only if the lease is still ours,
+A claim is a lease (app/pipeline/leases.py); `finish` takes the row back only if the lease is still ours,
 in the same transaction as the handler's writes. A worker killed mid-event leaves the lease to run
 out, and the event is worked again from scratch.
 
@@ -9,7 +9,7 @@ events independently, so a ตอบกลับ tap and the text typed right af
 other order: a replica starved of CPU stored a tap 650 ms after the text beside it. The claim
 would see only the text and work it under the old case. So an event is claimed only when every
 live web replica has stored all it received until the ordering window after the event's receipt
-(app/intake.py: each replica publishes such an instant, its intake mark, every few tens of ms):
+(app/pipeline/intake.py: each replica publishes such an instant, its intake mark, every few tens of ms):
 an earlier event of its chat that reached another replica by then is stored, and goes first, for
 as long as that replica takes to store it. The window (INBOX_ORDER_WINDOW_SECONDS, 20 ms) is for
 arrival, not storing: a mark covers only what has reached its replica, and LINE may send an earlier
@@ -39,8 +39,8 @@ from sqlalchemy import Integer, and_, bindparam, exists, func, or_, select, tupl
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 from sqlalchemy.orm import aliased
 
-from app import deferred_writes, intake, leases
 from app.dialect import insert_ignoring_duplicates
+from app.pipeline import deferred_writes, intake, leases
 from models import InboxEvent, InboxStatus
 
 
@@ -256,7 +256,7 @@ _EARLIEST_UNSETTLED = (
 async def finish(session: AsyncSession, event: InboxEvent, *, now: datetime) -> bool:
     """Mark done if the lease is still ours, last in the handler's transaction so both commit
     together. False: the lease ran out and another worker took the event; roll back. In a
-    transaction that keeps its writes (app/deferred_writes.py) the finish is written, with the
+    transaction that keeps its writes (app/pipeline/deferred_writes.py) the finish is written, with the
     others of the group, just before the commit, which fails if any lease was lost."""
     if deferred_writes.keep(session, _finish_all, (event.id, event.claim_token, now)):
         return True

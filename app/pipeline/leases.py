@@ -29,7 +29,7 @@ class LeaseLost(RuntimeError):
     """A row's lease ran out and another worker claimed it: what was done with it is undone."""
 
 
-# The worker id claims are made for when a caller names none (app/workers.py sets it).
+# The worker id claims are made for when a caller names none (app/pipeline/workers.py sets it).
 OWNER: ContextVar[str | None] = ContextVar("lease_owner", default=None)
 
 

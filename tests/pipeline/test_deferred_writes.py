@@ -1,4 +1,4 @@
-"""Writes kept to the end of a group's transaction (app/deferred_writes.py): one statement per table,
+"""Writes kept to the end of a group's transaction (app/pipeline/deferred_writes.py): one statement per table,
 in the order written, savepoints undoing only their own rows, reads seeing what was kept."""
 
 from __future__ import annotations
@@ -10,9 +10,9 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import event, select
 
-from app import deferred_writes, outbox
 from app.db import session_scope
-from app.group_commit import GroupCommit
+from app.pipeline import deferred_writes, outbox
+from app.pipeline.group_commit import GroupCommit
 from app.services import agencies, business_calendar, cases
 from models import OutboxMessage, Person
 

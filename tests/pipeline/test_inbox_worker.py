@@ -10,11 +10,11 @@ import pytest
 from sqlalchemy import select
 
 import handlers
-from app import inbox
 from app.db import session_scope
 from app.line import events
 from app.line.client import LineClient
-from app.worker import InboxWorker
+from app.pipeline import inbox
+from app.pipeline.inbox_worker import InboxWorker
 from models import InboxEvent, OutboxMessage
 
 T0 = datetime(2026, 11, 24, 3, 0, tzinfo=UTC)

@@ -21,8 +21,8 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from app import deferred_writes
 from app.db import session_scope
+from app.pipeline import deferred_writes
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +44,7 @@ class GroupCommit:
                  defer_writes: bool = False) -> None:
         self.sessionmaker = sessionmaker
         self.max_group = max_group
-        self.defer_writes = defer_writes  # a group's kept rows as one statement each (app/deferred_writes.py)
+        self.defer_writes = defer_writes  # a group's kept rows as one statement each (app/pipeline/deferred_writes.py)
         self._waiting: list[tuple[Change, asyncio.Future]] = []
         self._writer: asyncio.Task | None = None
 

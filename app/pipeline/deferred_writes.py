@@ -1,6 +1,6 @@
 """Writes kept until the end of a transaction, so that many events' rows go as one statement.
 
-The inbox worker handles the events of different chats in one transaction (app/group_commit.py).
+The inbox worker handles the events of different chats in one transaction (app/pipeline/group_commit.py).
 Each relay writes rows that nothing in the transaction reads back: its outbox messages, its line
 in the case log, its event's finish. In a transaction that asks for it (`start`), `insert` keeps
 such rows and `flush` writes them just before the commit: one INSERT per table and one UPDATE of

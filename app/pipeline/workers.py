@@ -2,7 +2,7 @@
 LINE client they share, started and stopped together.
 
 `rongtuk worker` runs them in a process of their own (`serve` below): what `rongtuk serve` starts
-beside the web process and supervises (WORKERS=process, app/supervisor.py), or a process started
+beside the web process and supervises (WORKERS=process, app/pipeline/supervisor.py), or a process started
 by itself where web replicas run with WORKERS=off. With WORKERS=inline create_app runs the same
 `Workers` inside the web process's event loop (the test harness, `rongtuk demo`).
 
@@ -27,13 +27,13 @@ from pathlib import Path
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from app import leases
 from app.config import Settings
 from app.db import session_scope
 from app.line.client import LineClient
+from app.pipeline import leases
+from app.pipeline.inbox_worker import InboxWorker
+from app.pipeline.outbox_sender import Sender
 from app.scheduler import Scheduler
-from app.sender import Sender
-from app.worker import InboxWorker
 from models import InboxEvent, OutboxMessage
 
 log = logging.getLogger(__name__)
@@ -112,8 +112,9 @@ class Workers:
 async def serve(settings: Settings, *, wake_fd: int | None = None, parent_pid: int | None = None) -> None:
     """`rongtuk worker`: run the workers until SIGTERM or SIGINT, or until the parent `rongtuk serve`
     is gone (`parent_pid`). `wake_fd`: the socket the web process sends wake-ups on."""
-    from app import migrations, wakeups, webhook_first
+    from app import migrations
     from app.db import create_engine, create_sessionmaker
+    from app.pipeline import wakeups, webhook_first
 
     # SQLite: the webhook's writes go before this worker's next transaction.
     engine = create_engine(settings.database_url, before_begin=webhook_first.worker_turn(settings.database_url),
@@ -190,7 +191,7 @@ def _exit_if_stuck(seconds: float) -> None:
 
 
 async def _parent_gone(parent_pid: int, stop: Callable[[], None]) -> None:
-    """The fallback to PR_SET_PDEATHSIG (app/supervisor.py): once the parent is gone, this process
+    """The fallback to PR_SET_PDEATHSIG (app/pipeline/supervisor.py): once the parent is gone, this process
     is re-parented and getppid() changes."""
     while os.getppid() == parent_pid:
         await asyncio.sleep(1.0)

@@ -3,7 +3,7 @@
 Every INTAKE_MARK_INTERVAL_SECONDS a replica that stores webhook events publishes one row in
 `intake_mark`: `stored_before`, an instant before which every webhook request it received is
 stored (or was refused). The inbox's claim hands out an event only once its receipt plus the
-ordering window lies before every live replica's mark (app/inbox.py, ORDERING), so an earlier event
+ordering window lies before every live replica's mark (app/pipeline/inbox.py, ORDERING), so an earlier event
 of its chat that another replica is still storing, however slowly, goes first; an idle replica's
 mark is simply the time it published.
 

@@ -139,7 +139,7 @@ async def test_a_worker_never_outlives_a_killed_serve(serve):
 async def test_a_worker_told_to_stop_while_its_database_never_answers_exits_by_the_deadline(tmp_path):
     """A database that accepts the connection and never answers: start-up waits on it (asyncpg
     would for a minute); SIGTERM then ends the worker by its stop deadline (20 s), not the wait."""
-    from app import workers
+    from app.pipeline import workers
 
     connected = asyncio.Event()
     held = []
